@@ -1,0 +1,50 @@
+package dev.hayate.swarm;
+
+import dev.hayate.protocol.AnnounceRequest;
+import dev.hayate.protocol.AnnounceResponse;
+import dev.hayate.protocol.FailureReason;
+import dev.hayate.protocol.ScrapeRequest;
+import dev.hayate.protocol.ScrapeResponse;
+
+/**
+ * Swarm state and announce policy. Implementations are thread-safe: every IO thread calls {@link #announce} and
+ * {@link #scrape} concurrently, each with its own request/response flyweights.
+ */
+public interface SwarmStore extends AutoCloseable {
+
+    /**
+     * Applies one announce and fills {@code out} with the swarm's counts and up to {@code numWant} other peers.
+     *
+     * @param address the peer's address as the tracker sees it, 4 (IPv4) or 16 (IPv6, never v4-mapped) bytes
+     * @param addressLength 4 or 16
+     * @param numWant peers wanted, already defaulted and capped by the caller; 0 means none
+     * @param wantPeerIds fill {@code out.peerIds4/peerIds6} too (the BEP 3 dictionary model)
+     * @return {@code null} on success, or the failure to answer with (the store's state is unchanged)
+     */
+    FailureReason announce(
+            AnnounceRequest request,
+            byte[] address,
+            int addressLength,
+            int numWant,
+            boolean wantPeerIds,
+            long nowMillis,
+            AnnounceResponse out);
+
+    /** Fills {@code out} with counts for each hash of {@code request}, in order; zeros for unknown hashes. */
+    void scrape(ScrapeRequest request, ScrapeResponse out);
+
+    /** Removes every peer last seen before {@code nowMillis - peerTtl}. Returns how many were removed. */
+    long sweep(long nowMillis);
+
+    long torrentCount();
+
+    long seederCount();
+
+    long leecherCount();
+
+    /** Peers stored, as a fraction of the configured peer capacity, 0..1. */
+    double peerCapacityUsed();
+
+    @Override
+    void close();
+}

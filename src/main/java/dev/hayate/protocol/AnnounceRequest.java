@@ -9,6 +9,8 @@ public final class AnnounceRequest {
     public static final int PEER_ID_LENGTH = 20;
     /** Sentinel for "no numwant given": the tracker's default applies. */
     public static final int NUM_WANT_DEFAULT = -1;
+    /** Sentinel for "no left given": such a peer counts as a leecher. */
+    public static final long LEFT_UNKNOWN = -1;
 
     public final byte[] infoHash = new byte[INFO_HASH_LENGTH];
     public final byte[] peerId = new byte[PEER_ID_LENGTH];
@@ -17,8 +19,8 @@ public final class AnnounceRequest {
 
     public long uploaded;
     public long downloaded;
-    /** Bytes left to download; 0 means a seeder whatever the event. */
-    public long left;
+    /** Bytes left to download; 0 means a seeder whatever the event; {@link #LEFT_UNKNOWN} when absent. */
+    public long left = LEFT_UNKNOWN;
 
     public AnnounceEvent event = AnnounceEvent.NONE;
     /** {@link #NUM_WANT_DEFAULT} when absent (or -1 over UDP); otherwise >= 0, not yet capped. */
@@ -40,7 +42,7 @@ public final class AnnounceRequest {
         port = 0;
         uploaded = 0;
         downloaded = 0;
-        left = 0;
+        left = LEFT_UNKNOWN;
         event = AnnounceEvent.NONE;
         numWant = NUM_WANT_DEFAULT;
         compact = true;

@@ -1,5 +1,225 @@
 package dev.hayate;
 
+import dev.hayate.config.ConfigException;
+import dev.hayate.config.ConfigLoader;
+import dev.hayate.config.TrackerConfig;
+import dev.hayate.http.TrackerServer;
+import dev.hayate.metrics.TrackerMetrics;
+import dev.hayate.protocol.AnnounceEvent;
+import dev.hayate.protocol.FailureReason;
+import dev.hayate.swarm.ChronicleSwarmStore;
+import dev.hayate.swarm.SwarmOptions;
+import dev.hayate.swarm.SwarmStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Start-up: reads the config, opens the store, starts the listeners and the expiry sweeper, and closes everything
+ * cleanly on SIGTERM/SIGINT (a JVM shutdown hook), so a persisted store is left consistent.
+ */
 public final class TrackerMain {
-    public static void main(String[] args) {}
+    private static final Logger LOG = LoggerFactory.getLogger("hayate");
+    static final String DEFAULT_CONFIG_FILE = "tracker.properties";
+
+    private TrackerMain() {}
+
+    public static void main(String[] args) {
+        Map<String, String> overrides = new LinkedHashMap<>();
+        Path configFile = null;
+        boolean printConfig = false;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--help", "-h" -> {
+                    System.out.println(usage());
+                    return;
+                }
+                case "--version" -> {
+                    System.out.println("hayate " + version());
+                    return;
+                }
+                case "--print-config" -> printConfig = true;
+                case "--config" -> {
+                    if (i + 1 >= args.length) {
+                        exit("--config needs a file");
+                    }
+                    configFile = Path.of(args[++i]);
+                }
+                default -> {
+                    if (a.startsWith("--config=")) {
+                        configFile = Path.of(a.substring("--config=".length()));
+                    } else if (a.startsWith("--") && a.indexOf('=') > 2) {
+                        overrides.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+                    } else {
+                        exit("unknown argument '" + a + "'\n" + usage());
+                    }
+                }
+            }
+        }
+        Properties file = new Properties();
+        if (configFile != null) {
+            if (!Files.isRegularFile(configFile)) {
+                exit("config file not found: " + configFile);
+            }
+            file = ConfigLoader.readFile(configFile);
+        } else if (Files.isRegularFile(Path.of(DEFAULT_CONFIG_FILE))) {
+            configFile = Path.of(DEFAULT_CONFIG_FILE);
+            file = ConfigLoader.readFile(configFile);
+        }
+        TrackerConfig config;
+        try {
+            if (printConfig) {
+                ConfigLoader.effective(file, overrides).forEach((k, v) -> System.out.println(k + "=" + v));
+                return;
+            }
+            config = ConfigLoader.load(file, overrides);
+        } catch (ConfigException e) {
+            exit("config: " + e.getMessage());
+            return;
+        }
+        Tracker tracker;
+        try {
+            tracker = Tracker.start(config, new SimpleMeterRegistry());
+        } catch (RuntimeException e) {
+            LOG.error("start-up failed: {}", e.toString(), e);
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(tracker::close, "hayate-shutdown"));
+        LOG.info(
+                "Hayate {} on JDK {}: http {} ; store {} (max {} peers, {} torrents) ; config {}",
+                version(),
+                Runtime.version(),
+                tracker.httpAddresses(),
+                config.storePath() == null ? "in-memory" : "persisted to " + config.storePath().toAbsolutePath(),
+                config.maxPeers(),
+                config.maxTorrents(),
+                configFile == null ? "built-in defaults" : configFile);
+    }
+
+    static String version() {
+        String v = TrackerMain.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    static String usage() {
+        return """
+                Usage: java -jar hayate.jar [--config FILE] [--key=value ...] [--print-config] [--version] [--help]
+
+                  --config FILE   read FILE instead of ./tracker.properties (built-in defaults if neither exists)
+                  --key=value     override any config key, e.g. --http.port=7000 --store.path=/var/lib/hayate
+                  --print-config  print the effective config, every key with its value, and exit
+                  --version       print the version and exit
+                  --help          this text
+
+                Config keys (see tracker.properties for meaning, unit and default):
+                """
+                + String.join("\n", ConfigLoader.DEFAULTS.keySet().stream()
+                        .map(k -> "  " + k + " (default '" + ConfigLoader.DEFAULTS.get(k) + "')")
+                        .toList());
+    }
+
+    private static void exit(String message) {
+        System.err.println("hayate: " + message);
+        System.exit(2);
+    }
+
+    /** A running tracker: store, metrics, listeners and sweeper. Tests start it in-process. */
+    public static final class Tracker implements AutoCloseable {
+        private final SwarmStore store;
+        private final TrackerServer http;
+        private final ScheduledExecutorService sweeper;
+        private final TrackerMetrics metrics;
+        private boolean closed;
+
+        private Tracker(SwarmStore store, TrackerServer http, ScheduledExecutorService sweeper, TrackerMetrics m) {
+            this.store = store;
+            this.http = http;
+            this.sweeper = sweeper;
+            this.metrics = m;
+        }
+
+        public static Tracker start(TrackerConfig config, MeterRegistry registry) {
+            SwarmStore store = ChronicleSwarmStore.open(new SwarmOptions(
+                    config.maxPeers(),
+                    config.maxTorrents(),
+                    config.storePath(),
+                    config.peerTtlMillis(),
+                    config.numWantMax()));
+            try {
+                TrackerMetrics metrics = new TrackerMetrics(
+                        registry,
+                        Arrays.stream(AnnounceEvent.values()).map(Enum::name).toList(),
+                        Arrays.stream(FailureReason.values()).map(Enum::name).toList());
+                metrics.bindStore(
+                        store::torrentCount, store::seederCount, store::leecherCount, store::peerCapacityUsed);
+                TrackerServer http = new TrackerServer(config, store, metrics);
+                http.start();
+                ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "hayate-sweeper");
+                    t.setDaemon(true);
+                    return t;
+                });
+                long period = config.sweepIntervalSeconds();
+                sweeper.scheduleWithFixedDelay(
+                        () -> {
+                            try {
+                                metrics.peersExpired(store.sweep(System.currentTimeMillis()));
+                            } catch (RuntimeException e) {
+                                LOG.error("expiry sweep failed: {}", e.toString(), e);
+                            }
+                        },
+                        period,
+                        period,
+                        TimeUnit.SECONDS);
+                return new Tracker(store, http, sweeper, metrics);
+            } catch (RuntimeException e) {
+                store.close();
+                throw e;
+            }
+        }
+
+        public List<InetSocketAddress> httpAddresses() {
+            return http.addresses();
+        }
+
+        public SwarmStore store() {
+            return store;
+        }
+
+        public TrackerMetrics metrics() {
+            return metrics;
+        }
+
+        /** Stops the listeners first, then the sweeper, then closes the store cleanly. Idempotent. */
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            http.close();
+            sweeper.shutdownNow();
+            try {
+                sweeper.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            store.close();
+            LOG.info("Hayate stopped; store closed cleanly");
+        }
+    }
 }

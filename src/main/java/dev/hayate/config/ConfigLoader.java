@@ -1,0 +1,188 @@
+package dev.hayate.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Loads {@code tracker.properties} (or the file given with {@code --config}) plus {@code --key=value} overrides into
+ * one {@link TrackerConfig}. Unknown keys and invalid values fail with a {@link ConfigException} that names the key.
+ */
+public final class ConfigLoader {
+
+    /** Every key with its built-in default, in the order of tracker.properties. */
+    public static final Map<String, String> DEFAULTS = defaultsTable();
+
+    private ConfigLoader() {}
+
+    private static Map<String, String> defaultsTable() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("http.host", "::");
+        d.put("http.port", "6969");
+        d.put("http.io_threads", "0");
+        d.put("http.backlog", "1024");
+        d.put("http.max_query_length", "8192");
+        d.put("http.max_header_bytes", "16384");
+        d.put("http.trusted_proxies", "");
+        d.put("announce.interval_seconds", "1800");
+        d.put("announce.min_interval_seconds", "900");
+        d.put("announce.peer_ttl_seconds", "3900");
+        d.put("announce.sweep_interval_seconds", "60");
+        d.put("announce.numwant_default", "50");
+        d.put("announce.numwant_max", "200");
+        d.put("announce.allow_ip_param", "false");
+        d.put("scrape.max_hashes", "74");
+        d.put("store.path", "");
+        d.put("store.max_peers", "2000000");
+        d.put("store.max_torrents", "1000000");
+        return java.util.Collections.unmodifiableMap(d);
+    }
+
+    /** Reads a properties file (UTF-8). */
+    public static Properties readFile(Path file) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+        }
+        return p;
+    }
+
+    /** Merges file values and overrides (overrides win) over the defaults, then validates. */
+    public static TrackerConfig load(Properties file, Map<String, String> overrides) {
+        Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
+        for (String key : file.stringPropertyNames()) {
+            put(v, key, file.getProperty(key), "config file");
+        }
+        overrides.forEach((key, value) -> put(v, key, value, "command line"));
+        return build(v);
+    }
+
+    /** The effective value of every key (defaults filled in), for --print-config. */
+    public static Map<String, String> effective(Properties file, Map<String, String> overrides) {
+        Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
+        for (String key : file.stringPropertyNames()) {
+            put(v, key, file.getProperty(key), "config file");
+        }
+        overrides.forEach((key, value) -> put(v, key, value, "command line"));
+        build(v);
+        return v;
+    }
+
+    private static void put(Map<String, String> v, String key, String value, String where) {
+        if (!DEFAULTS.containsKey(key)) {
+            throw new ConfigException("unknown config key '" + key + "' (" + where + ")");
+        }
+        v.put(key, value.trim());
+    }
+
+    private static TrackerConfig build(Map<String, String> v) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        int ioThreads = intIn(v, "http.io_threads", 0, 1024);
+        int interval = intIn(v, "announce.interval_seconds", 1, 86_400);
+        int minInterval = intIn(v, "announce.min_interval_seconds", 1, 86_400);
+        if (minInterval > interval) {
+            throw new ConfigException(
+                    "announce.min_interval_seconds (" + minInterval + ") must not exceed announce.interval_seconds ("
+                            + interval + ")");
+        }
+        int numWantMax = intIn(v, "announce.numwant_max", 1, 10_000);
+        int numWantDefault = intIn(v, "announce.numwant_default", 0, 10_000);
+        if (numWantDefault > numWantMax) {
+            throw new ConfigException("announce.numwant_default (" + numWantDefault
+                    + ") must not exceed announce.numwant_max (" + numWantMax + ")");
+        }
+        String storePath = v.get("store.path");
+        return new TrackerConfig(
+                hosts(v, "http.host"),
+                intIn(v, "http.port", 0, 65_535),
+                ioThreads == 0 ? cores : ioThreads,
+                intIn(v, "http.backlog", 1, 1_000_000),
+                intIn(v, "http.max_query_length", 256, 1_000_000),
+                intIn(v, "http.max_header_bytes", 1024, 10_000_000),
+                cidrs(v, "http.trusted_proxies"),
+                interval,
+                minInterval,
+                intIn(v, "announce.peer_ttl_seconds", 1, 7 * 86_400),
+                intIn(v, "announce.sweep_interval_seconds", 1, 86_400),
+                numWantDefault,
+                numWantMax,
+                bool(v, "announce.allow_ip_param"),
+                intIn(v, "scrape.max_hashes", 1, 1_000),
+                storePath.isEmpty() ? null : Path.of(storePath),
+                longIn(v, "store.max_peers", 1, 1_000_000_000L),
+                longIn(v, "store.max_torrents", 1, 1_000_000_000L));
+    }
+
+    private static int intIn(Map<String, String> v, String key, int min, int max) {
+        return (int) longIn(v, key, min, max);
+    }
+
+    private static long longIn(Map<String, String> v, String key, long min, long max) {
+        String s = v.get(key);
+        long n;
+        try {
+            n = Long.parseLong(s.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key + ": '" + s + "' is not a whole number");
+        }
+        if (n < min || n > max) {
+            throw new ConfigException(key + ": " + n + " is out of range " + min + ".." + max);
+        }
+        return n;
+    }
+
+    private static boolean bool(Map<String, String> v, String key) {
+        String s = v.get(key);
+        if (s.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (s.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new ConfigException(key + ": '" + s + "' must be true or false");
+    }
+
+    private static List<String> hosts(Map<String, String> v, String key) {
+        List<String> out = new ArrayList<>();
+        for (String part : v.get(key).split(",")) {
+            String h = part.trim();
+            if (h.isEmpty()) {
+                continue;
+            }
+            try {
+                Cidr.parseLiteral(h);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + ": " + e.getMessage());
+            }
+            out.add(h.startsWith("[") ? h.substring(1, h.length() - 1) : h);
+        }
+        if (out.isEmpty()) {
+            throw new ConfigException(key + ": at least one address is needed");
+        }
+        return out;
+    }
+
+    private static List<Cidr> cidrs(Map<String, String> v, String key) {
+        List<Cidr> out = new ArrayList<>();
+        for (String part : v.get(key).split(",")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            try {
+                out.add(Cidr.parse(part));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,62 @@
+package dev.hayate.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Every {@code tracker.properties} key, loaded and validated once by {@link ConfigLoader}. Immutable; passed to
+ * whoever needs it at start-up, never read per request and never kept in a static.
+ *
+ * @param httpHosts addresses to listen on ({@code http.host}); {@code ::} is dual-stack
+ * @param httpPort {@code http.port}
+ * @param httpIoThreads {@code http.io_threads}, already resolved (0 in the file means one per core)
+ * @param httpBacklog {@code http.backlog}
+ * @param maxQueryLength {@code http.max_query_length}, characters
+ * @param maxHeaderBytes {@code http.max_header_bytes}
+ * @param trustedProxies {@code http.trusted_proxies}
+ * @param announceIntervalSeconds {@code announce.interval_seconds}
+ * @param minAnnounceIntervalSeconds {@code announce.min_interval_seconds}
+ * @param peerTtlSeconds {@code announce.peer_ttl_seconds}
+ * @param sweepIntervalSeconds {@code announce.sweep_interval_seconds}
+ * @param numWantDefault {@code announce.numwant_default}
+ * @param numWantMax {@code announce.numwant_max}
+ * @param allowIpParam {@code announce.allow_ip_param}
+ * @param maxScrapeHashes {@code scrape.max_hashes}
+ * @param storePath {@code store.path}; {@code null} means in-memory
+ * @param maxPeers {@code store.max_peers}
+ * @param maxTorrents {@code store.max_torrents}
+ */
+public record TrackerConfig(
+        List<String> httpHosts,
+        int httpPort,
+        int httpIoThreads,
+        int httpBacklog,
+        int maxQueryLength,
+        int maxHeaderBytes,
+        List<Cidr> trustedProxies,
+        int announceIntervalSeconds,
+        int minAnnounceIntervalSeconds,
+        int peerTtlSeconds,
+        int sweepIntervalSeconds,
+        int numWantDefault,
+        int numWantMax,
+        boolean allowIpParam,
+        int maxScrapeHashes,
+        Path storePath,
+        long maxPeers,
+        long maxTorrents) {
+
+    public TrackerConfig {
+        httpHosts = List.copyOf(httpHosts);
+        trustedProxies = List.copyOf(trustedProxies);
+    }
+
+    public long peerTtlMillis() {
+        return peerTtlSeconds * 1000L;
+    }
+
+    /** The defaults, as documented in tracker.properties. */
+    public static TrackerConfig defaults() {
+        return ConfigLoader.load(new java.util.Properties(), java.util.Map.of());
+    }
+}

@@ -1,0 +1,100 @@
+package dev.hayate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.hayate.TrackerMain.Tracker;
+import dev.hayate.config.ConfigLoader;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Real BitTorrent clients (Debian's aria2 and python3-libtorrent) find each other only through Hayate on loopback and
+ * transfer a file; {@code src/test/e2e/transfer.py} checks the bytes. DHT, PEX, LSD and uTP are off in both clients.
+ *
+ * <p>Required in CI ({@code CI=true}, where {@code .ci/run} installs the clients); skipped on a developer machine
+ * that lacks them.
+ */
+class EndToEndClientTest {
+    private static final String PYTHON = "/usr/bin/python3";
+    private static Tracker tracker;
+    private static InetSocketAddress http;
+
+    @BeforeAll
+    static void start() {
+        boolean ci = "true".equalsIgnoreCase(System.getenv("CI"));
+        boolean clients = new File("/usr/bin/aria2c").canExecute() && pythonHasLibtorrent();
+        if (ci) {
+            assertTrue(clients, "CI must have aria2 and python3-libtorrent installed (.ci/run installs them)");
+        }
+        assumeTrue(clients, "aria2c or python3-libtorrent missing: end-to-end test skipped outside CI");
+        tracker = Tracker.start(
+                ConfigLoader.load(
+                        new Properties(), Map.of("http.host", "127.0.0.1", "http.port", "0", "http.io_threads", "2")),
+                new SimpleMeterRegistry());
+        http = tracker.httpAddresses().get(0);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (tracker != null) {
+            tracker.close();
+        }
+    }
+
+    private static boolean pythonHasLibtorrent() {
+        try {
+            Process p = new ProcessBuilder(PYTHON, "-c", "import libtorrent").redirectErrorStream(true).start();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    @ParameterizedTest(name = "{0} seeds, {1} downloads over http")
+    @CsvSource({"libtorrent, aria2", "aria2, libtorrent"})
+    void shouldTransferAFileBetweenRealClientsWhenTheTrackerIsTheOnlyWayToMeet(
+            String seeder, String leecher, @TempDir Path work) throws Exception {
+        String base = "http://127.0.0.1:" + http.getPort();
+        List<String> cmd = new ArrayList<>(List.of(
+                PYTHON,
+                "src/test/e2e/transfer.py",
+                "--announce", base + "/announce",
+                "--scrape", base + "/scrape",
+                "--workdir", work.toString(),
+                "--seeder", seeder,
+                "--leecher", leecher,
+                "--timeout", "120"));
+        Path log = work.resolve("transfer.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean finished = p.waitFor(180, TimeUnit.SECONDS);
+        if (!finished) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        System.out.println(output);
+        assertTrue(finished, "transfer.py did not finish in time:\n" + output);
+        assertEquals(0, p.exitValue(), "transfer failed:\n" + output);
+        assertTrue(output.contains("e2e: PASS"), output);
+    }
+}

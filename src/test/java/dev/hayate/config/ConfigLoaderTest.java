@@ -1,0 +1,94 @@
+package dev.hayate.config;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+    @Test
+    void shouldDocumentEveryKeyWithItsDefaultWhenReadingTrackerProperties() {
+        Properties shipped = ConfigLoader.readFile(Path.of("tracker.properties"));
+        assertEquals(ConfigLoader.DEFAULTS.keySet(), shipped.stringPropertyNames());
+        for (String key : ConfigLoader.DEFAULTS.keySet()) {
+            assertEquals(ConfigLoader.DEFAULTS.get(key), shipped.getProperty(key).trim(), key);
+        }
+    }
+
+    @Test
+    void shouldUseDocumentedDefaultsWhenNothingIsSet() {
+        TrackerConfig c = TrackerConfig.defaults();
+        assertEquals(List.of("::"), c.httpHosts());
+        assertEquals(6969, c.httpPort());
+        assertEquals(1800, c.announceIntervalSeconds());
+        assertEquals(3900, c.peerTtlSeconds());
+        assertEquals(50, c.numWantDefault());
+        assertEquals(200, c.numWantMax());
+        assertFalse(c.allowIpParam());
+        assertNull(c.storePath());
+        assertTrue(c.trustedProxies().isEmpty());
+        assertEquals(Runtime.getRuntime().availableProcessors(), c.httpIoThreads());
+    }
+
+    @Test
+    void shouldLetTheCommandLineWinWhenBothSetAKey() {
+        Properties file = new Properties();
+        file.setProperty("http.port", "7000");
+        file.setProperty("store.path", "/tmp/x");
+        TrackerConfig c = ConfigLoader.load(file, Map.of("http.port", "7001"));
+        assertEquals(7001, c.httpPort());
+        assertEquals(Path.of("/tmp/x"), c.storePath());
+    }
+
+    @Test
+    void shouldFailNamingTheKeyWhenAKeyIsUnknown() {
+        Properties file = new Properties();
+        file.setProperty("http.prot", "1");
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(file, Map.of()));
+        assertTrue(e.getMessage().contains("http.prot"), e.getMessage());
+        ConfigException e2 =
+                assertThrows(ConfigException.class, () -> ConfigLoader.load(new Properties(), Map.of("nope", "1")));
+        assertTrue(e2.getMessage().contains("nope"), e2.getMessage());
+    }
+
+    @Test
+    void shouldFailClearlyWhenAValueIsInvalid() {
+        for (Map<String, String> bad : List.of(
+                Map.of("http.port", "65536"),
+                Map.of("http.port", "six"),
+                Map.of("announce.allow_ip_param", "yes"),
+                Map.of("http.host", "example.com"),
+                Map.of("http.trusted_proxies", "10.0.0.0/33"),
+                Map.of("announce.numwant_default", "300"),
+                Map.of("announce.min_interval_seconds", "4000"))) {
+            String key = bad.keySet().iterator().next();
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(new Properties(), bad));
+            assertTrue(e.getMessage().contains(key), e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldParseTrustedProxyBlocksWhenGivenCidrs() {
+        TrackerConfig c =
+                ConfigLoader.load(new Properties(), Map.of("http.trusted_proxies", "10.1.0.0/16, ::1/128,192.0.2.9"));
+        List<Cidr> p = c.trustedProxies();
+        assertEquals(3, p.size());
+        assertTrue(p.get(0).contains(new byte[] {10, 1, 7, 9}, 4));
+        assertFalse(p.get(0).contains(new byte[] {10, 2, 0, 0}, 4));
+        byte[] loop6 = new byte[16];
+        loop6[15] = 1;
+        assertTrue(p.get(1).contains(loop6, 16));
+        assertFalse(p.get(1).contains(new byte[] {127, 0, 0, 1}, 4));
+        assertTrue(p.get(2).contains(new byte[] {(byte) 192, 0, 2, 9}, 4));
+        assertArrayEquals(new byte[] {1, 2, 3, 4}, Cidr.parseLiteral("::ffff:1.2.3.4"));
+    }
+}

@@ -10,6 +10,7 @@ import dev.hayate.protocol.FailureReason;
 import dev.hayate.swarm.ChronicleSwarmStore;
 import dev.hayate.swarm.SwarmOptions;
 import dev.hayate.swarm.SwarmStore;
+import dev.hayate.udp.UdpTracker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
@@ -100,10 +101,11 @@ public final class TrackerMain {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(tracker::close, "hayate-shutdown"));
         LOG.info(
-                "Hayate {} on JDK {}: http {} ; store {} (max {} peers, {} torrents) ; config {}",
+                "Hayate {} on JDK {}: http {} ; udp {} ; store {} (max {} peers, {} torrents) ; config {}",
                 version(),
                 Runtime.version(),
                 tracker.httpAddresses(),
+                config.udpEnabled() ? tracker.udpAddresses() : "off",
                 config.storePath() == null ? "in-memory" : "persisted to " + config.storePath().toAbsolutePath(),
                 config.maxPeers(),
                 config.maxTorrents(),
@@ -141,13 +143,20 @@ public final class TrackerMain {
     public static final class Tracker implements AutoCloseable {
         private final SwarmStore store;
         private final TrackerServer http;
+        private final UdpTracker udp;
         private final ScheduledExecutorService sweeper;
         private final TrackerMetrics metrics;
         private boolean closed;
 
-        private Tracker(SwarmStore store, TrackerServer http, ScheduledExecutorService sweeper, TrackerMetrics m) {
+        private Tracker(
+                SwarmStore store,
+                TrackerServer http,
+                UdpTracker udp,
+                ScheduledExecutorService sweeper,
+                TrackerMetrics m) {
             this.store = store;
             this.http = http;
+            this.udp = udp;
             this.sweeper = sweeper;
             this.metrics = m;
         }
@@ -166,8 +175,20 @@ public final class TrackerMain {
                         Arrays.stream(FailureReason.values()).map(Enum::name).toList());
                 metrics.bindStore(
                         store::torrentCount, store::seederCount, store::leecherCount, store::peerCapacityUsed);
-                TrackerServer http = new TrackerServer(config, store, metrics);
-                http.start();
+                UdpTracker udp = config.udpEnabled() ? new UdpTracker(config, store, metrics) : null;
+                TrackerServer http;
+                try {
+                    http = new TrackerServer(config, store, metrics);
+                    http.start();
+                } catch (RuntimeException e) {
+                    if (udp != null) {
+                        udp.close();
+                    }
+                    throw e;
+                }
+                if (udp != null) {
+                    udp.start();
+                }
                 ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "hayate-sweeper");
                     t.setDaemon(true);
@@ -185,7 +206,7 @@ public final class TrackerMain {
                         period,
                         period,
                         TimeUnit.SECONDS);
-                return new Tracker(store, http, sweeper, metrics);
+                return new Tracker(store, http, udp, sweeper, metrics);
             } catch (RuntimeException e) {
                 store.close();
                 throw e;
@@ -194,6 +215,11 @@ public final class TrackerMain {
 
         public List<InetSocketAddress> httpAddresses() {
             return http.addresses();
+        }
+
+        /** The bound UDP addresses; empty when {@code udp.enabled=false}. */
+        public List<InetSocketAddress> udpAddresses() {
+            return udp == null ? List.of() : udp.addresses();
         }
 
         public SwarmStore store() {
@@ -212,6 +238,9 @@ public final class TrackerMain {
             }
             closed = true;
             http.close();
+            if (udp != null) {
+                udp.close();
+            }
             sweeper.shutdownNow();
             try {
                 sweeper.awaitTermination(10, TimeUnit.SECONDS);

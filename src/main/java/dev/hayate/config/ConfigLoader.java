@@ -31,6 +31,12 @@ public final class ConfigLoader {
         d.put("http.max_query_length", "8192");
         d.put("http.max_header_bytes", "16384");
         d.put("http.trusted_proxies", "");
+        d.put("udp.enabled", "true");
+        d.put("udp.host", "::");
+        d.put("udp.port", "6969");
+        d.put("udp.threads", "0");
+        d.put("udp.connection_id_ttl_seconds", "120");
+        d.put("udp.receive_buffer_bytes", "4194304");
         d.put("announce.interval_seconds", "1800");
         d.put("announce.min_interval_seconds", "900");
         d.put("announce.peer_ttl_seconds", "3900");
@@ -87,6 +93,7 @@ public final class ConfigLoader {
     private static TrackerConfig build(Map<String, String> v) {
         int cores = Runtime.getRuntime().availableProcessors();
         int ioThreads = intIn(v, "http.io_threads", 0, 1024);
+        int udpThreads = intIn(v, "udp.threads", 0, 1024);
         int interval = intIn(v, "announce.interval_seconds", 1, 86_400);
         int minInterval = intIn(v, "announce.min_interval_seconds", 1, 86_400);
         if (minInterval > interval) {
@@ -109,6 +116,12 @@ public final class ConfigLoader {
                 intIn(v, "http.max_query_length", 256, 1_000_000),
                 intIn(v, "http.max_header_bytes", 1024, 10_000_000),
                 cidrs(v, "http.trusted_proxies"),
+                bool(v, "udp.enabled"),
+                hosts(v, "udp.host"),
+                intIn(v, "udp.port", 0, 65_535),
+                udpThreads == 0 ? cores : udpThreads,
+                intIn(v, "udp.connection_id_ttl_seconds", 10, 3_600),
+                intIn(v, "udp.receive_buffer_bytes", 65_536, 1 << 30),
                 interval,
                 minInterval,
                 intIn(v, "announce.peer_ttl_seconds", 1, 7 * 86_400),

@@ -14,6 +14,12 @@ import java.util.List;
  * @param maxQueryLength {@code http.max_query_length}, characters
  * @param maxHeaderBytes {@code http.max_header_bytes}
  * @param trustedProxies {@code http.trusted_proxies}
+ * @param udpEnabled {@code udp.enabled}
+ * @param udpHosts {@code udp.host}
+ * @param udpPort {@code udp.port}
+ * @param udpThreads {@code udp.threads}, already resolved (0 in the file means one per core)
+ * @param udpConnectionIdTtlSeconds {@code udp.connection_id_ttl_seconds}
+ * @param udpReceiveBufferBytes {@code udp.receive_buffer_bytes}
  * @param announceIntervalSeconds {@code announce.interval_seconds}
  * @param minAnnounceIntervalSeconds {@code announce.min_interval_seconds}
  * @param peerTtlSeconds {@code announce.peer_ttl_seconds}
@@ -34,6 +40,12 @@ public record TrackerConfig(
         int maxQueryLength,
         int maxHeaderBytes,
         List<Cidr> trustedProxies,
+        boolean udpEnabled,
+        List<String> udpHosts,
+        int udpPort,
+        int udpThreads,
+        int udpConnectionIdTtlSeconds,
+        int udpReceiveBufferBytes,
         int announceIntervalSeconds,
         int minAnnounceIntervalSeconds,
         int peerTtlSeconds,
@@ -49,6 +61,7 @@ public record TrackerConfig(
     public TrackerConfig {
         httpHosts = List.copyOf(httpHosts);
         trustedProxies = List.copyOf(trustedProxies);
+        udpHosts = List.copyOf(udpHosts);
     }
 
     public long peerTtlMillis() {

@@ -2,8 +2,6 @@ package dev.hayate.http;
 
 import dev.hayate.config.Cidr;
 import dev.hayate.protocol.InetText;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.List;
 
@@ -13,7 +11,7 @@ import java.util.List;
  * The leftmost addresses are whatever the client wrote, so they are never trusted.
  *
  * <p>Dual-stack listeners see IPv4 clients as {@code ::ffff:a.b.c.d}; the JDK already reports those as
- * {@link Inet4Address}, and anything textual is unmapped by {@link InetText}. Allocation-free except for the first
+ * {@code Inet4Address}, and anything textual is unmapped by {@link InetText}. Allocation-free except for the first
  * request of a new IPv6 socket address (the JDK's {@code getAddress()} copies 16 bytes), which is cached per thread.
  */
 final class PeerAddressResolver {
@@ -38,7 +36,7 @@ final class PeerAddressResolver {
      */
     int resolve(InetAddress socketAddress, String forwardedFor, State state, byte[] out) {
         if (socketAddress != state.lastSocketAddress) {
-            state.socketLength = toBytes(socketAddress, state.socketBytes);
+            state.socketLength = InetText.toBytes(socketAddress, state.socketBytes);
             state.lastSocketAddress = socketAddress;
         }
         int length = state.socketLength;
@@ -76,18 +74,4 @@ final class PeerAddressResolver {
         return false;
     }
 
-    private static int toBytes(InetAddress address, byte[] out) {
-        if (address instanceof Inet4Address) {
-            // Inet4Address.hashCode() is its address as an int: no copy.
-            int a = address.hashCode();
-            out[0] = (byte) (a >>> 24);
-            out[1] = (byte) (a >>> 16);
-            out[2] = (byte) (a >>> 8);
-            out[3] = (byte) a;
-            return 4;
-        }
-        byte[] b = ((Inet6Address) address).getAddress();
-        System.arraycopy(b, 0, out, 0, 16);
-        return InetText.unmapV4(out);
-    }
 }

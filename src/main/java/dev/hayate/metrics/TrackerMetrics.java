@@ -25,6 +25,8 @@ public final class TrackerMetrics {
     private final Counter[] scrapes;
     private final Counter[] failures;
     private final Counter peersExpired;
+    private final Counter udpConnects;
+    private final Counter udpDropped;
     private final Timer[] requestLatency;
     private final MeterRegistry registry;
 
@@ -68,6 +70,12 @@ public final class TrackerMetrics {
                     .tag("reason", failureNames.get(f).toLowerCase(Locale.ROOT))
                     .register(registry);
         }
+        udpConnects = Counter.builder("hayate.udp.connects")
+                .description("UDP connect requests answered")
+                .register(registry);
+        udpDropped = Counter.builder("hayate.udp.dropped")
+                .description("UDP packets dropped unanswered: malformed, or with an invalid connection id")
+                .register(registry);
         peersExpired = Counter.builder("hayate.peers.expired")
                 .description("Peers removed by expiry")
                 .register(registry);
@@ -94,6 +102,14 @@ public final class TrackerMetrics {
 
     public void failure(int reason) {
         failures[reason].increment();
+    }
+
+    public void udpConnect() {
+        udpConnects.increment();
+    }
+
+    public void udpDropped() {
+        udpDropped.increment();
     }
 
     public void peersExpired(long count) {

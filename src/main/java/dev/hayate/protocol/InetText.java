@@ -139,6 +139,24 @@ public final class InetText {
         return unmapV4(out);
     }
 
+    /**
+     * Writes a socket address's bytes into {@code out} (at least 16 bytes), unmapping ::ffff:a.b.c.d, and returns
+     * the length, 4 or 16. Allocation-free for IPv4 ({@code Inet4Address.hashCode()} is the address itself); the JDK
+     * copies 16 bytes for IPv6, so callers cache the result per address object.
+     */
+    public static int toBytes(java.net.InetAddress address, byte[] out) {
+        if (address instanceof java.net.Inet4Address) {
+            int a = address.hashCode();
+            out[0] = (byte) (a >>> 24);
+            out[1] = (byte) (a >>> 16);
+            out[2] = (byte) (a >>> 8);
+            out[3] = (byte) a;
+            return 4;
+        }
+        System.arraycopy(address.getAddress(), 0, out, 0, 16);
+        return unmapV4(out);
+    }
+
     /** If {@code address} (16 bytes) is ::ffff:a.b.c.d, moves a.b.c.d to the front and returns 4; else 16. */
     public static int unmapV4(byte[] address) {
         for (int k = 0; k < 10; k++) {

@@ -49,7 +49,8 @@ public final class BencodeWriter {
 
     /** An upper bound on {@link #writeAnnounce} with up to maxPeers IPv4 and maxPeers IPv6 peers, either model. */
     public static int maxAnnounceLength(int maxPeers) {
-        long compact = (long) maxPeers * (AnnounceResponse.COMPACT_PEER4_LENGTH + AnnounceResponse.COMPACT_PEER6_LENGTH);
+        long compact =
+                (long) maxPeers * (AnnounceResponse.COMPACT_PEER4_LENGTH + AnnounceResponse.COMPACT_PEER6_LENGTH);
         long dictionary = 2L * maxPeers * DICT_PEER_MAX_LENGTH;
         return Math.toIntExact(ANNOUNCE_FIXED_LENGTH + Math.max(compact, dictionary));
     }

@@ -18,7 +18,9 @@ package dev.hayate.protocol;
  *       ignored. A parameter without {@code =} has an empty value.</li>
  * </ul>
  * In an announce, parameters come in any order and a repeated key takes its last value: the query is scanned from
- * the end and a key already seen is skipped, so an earlier, overridden value is never parsed.
+ * the end and a key already seen is skipped, so an earlier, overridden value is never parsed. {@code ip},
+ * {@code ipv4} and {@code ipv6} share one slot: the last one that parses as an address wins, and one that does not
+ * parse (a host name) is ignored rather than refused.
  */
 public final class QueryScanner {
     /** A 64-bit FNV-1a hash folds a {@code key} of any length into {@link AnnounceRequest#key}. */
@@ -49,7 +51,7 @@ public final class QueryScanner {
     /** @param maxQueryLength the longest query accepted, in chars; longer ones fail with QUERY_TOO_LONG */
     public QueryScanner(int maxQueryLength) {
         if (maxQueryLength < 0) {
-            throw new IllegalArgumentException("maxQueryLength must be >= 0: " + maxQueryLength);
+            throwNegativeLimit(maxQueryLength);
         }
         this.maxQueryLength = maxQueryLength;
     }
@@ -254,8 +256,17 @@ public final class QueryScanner {
                 out.ipLength = IpParser.parse(q, start, end, out.ip);
                 return null;
             default:
-                throw new IllegalStateException("unhandled key bit " + bit);
+                throw unhandledKey(bit);
         }
+    }
+
+    private static void throwNegativeLimit(int maxQueryLength) {
+        throw new IllegalArgumentException("maxQueryLength must be >= 0: " + maxQueryLength);
+    }
+
+    /** A bug: keyBit returned a bit that parseValue does not handle. */
+    private static IllegalStateException unhandledKey(int bit) {
+        return new IllegalStateException("unhandled key bit " + bit);
     }
 
     // ---- decoding primitives; escapes were validated by escapesValid before any of these run ----
@@ -304,7 +315,7 @@ public final class QueryScanner {
         return n;
     }
 
-    /** A plain decimal integer (digits only, no sign), or NOT_A_NUMBER when empty, not digits or past Long.MAX_VALUE. */
+    /** A plain decimal integer (digits only, no sign); NOT_A_NUMBER when empty, not digits or past Long.MAX_VALUE. */
     private static long parseNonNegative(String q, int start, int end) {
         if (start == end) {
             return NOT_A_NUMBER;

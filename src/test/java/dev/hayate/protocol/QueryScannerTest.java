@@ -85,8 +85,8 @@ class QueryScannerTest {
         assertEquals(raw.get("left").equals("0"), request.isSeeder());
         String event = raw.getOrDefault("event", "");
         assertEquals(event.isEmpty() ? AnnounceEvent.NONE : AnnounceEvent.valueOf(event.toUpperCase()), request.event);
-        assertEquals(raw.containsKey("numwant") ? Integer.parseInt(raw.get("numwant")) : AnnounceRequest.NUM_WANT_DEFAULT,
-                request.numWant);
+        String numWant = raw.get("numwant");
+        assertEquals(numWant == null ? AnnounceRequest.NUM_WANT_DEFAULT : Integer.parseInt(numWant), request.numWant);
         assertEquals(!"0".equals(raw.get("compact")), request.compact);
         assertEquals("1".equals(raw.get("no_peer_id")), request.noPeerId);
         assertTrue(raw.containsKey("key"), "every captured client sends key");
@@ -425,7 +425,8 @@ class QueryScannerTest {
             addIf(params, "key", key == null ? null : encode(random, key));
             if (ip != null) {
                 String text = InetAddress.getByAddress(ip).getHostAddress();
-                params.add((ip.length == 4 ? "ipv4=" : "ipv6=") + text.replace(":", random.nextBoolean() ? ":" : "%3a"));
+                String colon = random.nextBoolean() ? ":" : "%3a";
+                params.add((ip.length == 4 ? "ipv4=" : "ipv6=") + text.replace(":", colon));
             }
             Collections.shuffle(params, random);
             addNoise(random, params);

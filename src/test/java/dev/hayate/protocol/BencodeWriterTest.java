@@ -132,6 +132,18 @@ class BencodeWriterTest {
         assertEquals(65535L, p.get("port"));
     }
 
+    @Test
+    void shouldWriteOneDigitLengthWhenAddressTextIsShort() {
+        AnnounceResponse r = new AnnounceResponse(1);
+        r.peers4Count = 1;
+        r.peers6Count = 1;
+        r.peers6[17] = 7;
+        int end = BencodeWriter.writeAnnounce(r, 60, 30, false, true, NO_IP, 0, out, 0);
+        String text = new String(out, 0, end, StandardCharsets.ISO_8859_1);
+        assertTrue(text.contains("5:peersld2:ip7:0.0.0.04:porti0eed2:ip2:::4:porti7eee"), text);
+        Bencode.decode(out, 0, end);
+    }
+
     // ---- IPv6 text (RFC 5952) ----
 
     /** RFC 5952 examples and edge cases; section 4.2.2: a single zero group is never shortened to {@code ::}. */

@@ -96,6 +96,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private final Object sweepLock = new Object();
     private final Sweeper sweeper = new Sweeper();
     private volatile boolean closed;
+    private boolean recoveredAtOpen;
 
     /** Per-thread buffers: every announce, scrape and sweep reads and writes through these. */
     private static final class Scratch {
@@ -163,6 +164,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             throw new UncheckedIOException("cannot open the swarm store at " + dir, e);
         }
         if (recovered) {
+            store.recoveredAtOpen = true;
             store.rebuild();
             LOG.warn(
                     "recovered the swarm store at {}: {} torrents, {} peers",
@@ -648,6 +650,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
     @Override
     public double peerCapacityUsed() {
         return Math.min(1.0, (double) peerCount.get() / options.maxPeers());
+    }
+
+    /** True when open found the last run unclean and recovered the maps (see the class javadoc). */
+    public boolean recoveredAtOpen() {
+        return recoveredAtOpen;
     }
 
     public SwarmOptions options() {

@@ -84,10 +84,10 @@ public final class TrackerMetrics {
     /** Registers the store gauges; call once at start-up. */
     public void bindStore(
             DoubleSupplier torrents, DoubleSupplier seeders, DoubleSupplier leechers, DoubleSupplier capacityUsed) {
-        Gauge.builder("hayate.torrents", torrents).description("Torrents with at least one peer").register(registry);
-        Gauge.builder("hayate.seeders", seeders).description("Seeders stored").register(registry);
-        Gauge.builder("hayate.leechers", leechers).description("Leechers stored").register(registry);
-        Gauge.builder("hayate.store.capacity.used", capacityUsed)
+        Gauge.builder("hayate.torrents", torrents, DoubleSupplier::getAsDouble).description("Torrents with at least one peer").register(registry);
+        Gauge.builder("hayate.seeders", seeders, DoubleSupplier::getAsDouble).description("Seeders stored").register(registry);
+        Gauge.builder("hayate.leechers", leechers, DoubleSupplier::getAsDouble).description("Leechers stored").register(registry);
+        Gauge.builder("hayate.store.capacity.used", capacityUsed, DoubleSupplier::getAsDouble)
                 .description("Peers stored as a fraction of store.max_peers")
                 .register(registry);
     }

@@ -138,12 +138,13 @@ class TrackerHttpTest {
         try (RawHttpClient c4 = new RawHttpClient(v4);
                 RawHttpClient c6 = new RawHttpClient(v6)) {
             decode(c4.get(announce(hash, peerId(1), 7001, 0, "")));
-            Map<String, Object> fromV6 = decode(c6.get(announce(hash, peerId(2), 7002, 0, "")));
+            // A leecher over IPv6 (seeders are sent leechers only).
+            Map<String, Object> fromV6 = decode(c6.get(announce(hash, peerId(2), 7002, 9, "")));
             assertArrayEquals(loopback6(), (byte[]) fromV6.get("external ip"));
             assertEquals(List.of("127.0.0.1:7001"), compactPeers4(fromV6));
             assertNull(fromV6.get("peers6"), "no IPv6 peers yet besides the requester");
 
-            Map<String, Object> leecher = decode(c4.get(announce(hash, peerId(3), 7003, 5, "")));
+            Map<String, Object> leecher = decode(c4.get(announce(hash, peerId(3), 7003, 5, "&numwant=10")));
             byte[] peers6 = (byte[]) leecher.get("peers6");
             assertNotNull(peers6);
             assertEquals(18, peers6.length);
@@ -272,8 +273,6 @@ class TrackerHttpTest {
                 Arguments.of("/announce?" + ok.replace("uploaded=0", "uploaded=99999999999999999999"), "invalid number"),
                 Arguments.of("/announce?" + ok + "&numwant=-5", "invalid number"),
                 Arguments.of("/announce?" + ok + "&event=exploded", "invalid event"),
-                Arguments.of("/announce?" + ok.replace(hash, "%ZZ" + hash.substring(3)), "malformed query"),
-                Arguments.of("/announce?" + ok + "&x=%4", "malformed query"),
                 Arguments.of("/announce?" + ok + "&pad=" + "a".repeat(9000), "query too long"),
                 Arguments.of("/announce", "missing info_hash"),
                 Arguments.of("/scrape", "missing info_hash"),
@@ -304,6 +303,35 @@ class TrackerHttpTest {
             assertEquals(1L, ok.get("incomplete"));
             assertEquals(List.of("127.0.0.1:6881"), compactPeers4(ok));
         }
+    }
+
+    /**
+     * Undertow 2.4's request-line parser refuses a malformed percent escape itself (400, no body, connection closed)
+     * before any handler runs, so these never reach the scanner (which would say "malformed query"). The tracker
+     * must stay up and keep answering on new connections.
+     */
+    @ParameterizedTest
+    @MethodSource("badEscapes")
+    void shouldRefuseAndKeepServingWhenAPercentEscapeIsMalformed(String request) throws Exception {
+        try (RawHttpClient c = new RawHttpClient(v4)) {
+            RawHttpClient.Response r = c.get(request);
+            assertEquals(400, r.status());
+            assertTrue(c.isClosedByPeer(), "Undertow closes the connection after a 400");
+        }
+        try (RawHttpClient c = new RawHttpClient(v4)) {
+            byte[] hash = newHash();
+            decode(c.get(announce(hash, peerId(1), 6881, 0, "")));
+            assertEquals(1L, decode(c.get(announce(hash, peerId(2), 6882, 7, ""))).get("complete"));
+        }
+    }
+
+    static Stream<String> badEscapes() {
+        String ok = announce(new byte[20], peerId(9), 6881, 0, "");
+        return Stream.of(
+                ok.replaceFirst("info_hash=%00", "info_hash=%ZZ"),
+                ok + "&x=%4",
+                ok + "&x=%",
+                ok + "&x=%G1");
     }
 
     @Test

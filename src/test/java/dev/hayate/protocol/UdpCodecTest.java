@@ -156,7 +156,7 @@ class UdpCodecTest {
             {0}, {1, 1, 0}, {2, 5, '/', 'a', 'n', 'n', 'o', 2, 3, 'u', 'n', 'c', 0},
             {2, 9, 'x'} /* truncated */, {9, 2, 1, 2, 2, 1, '/'} /* unknown type skipped */, {1}
         };
-        String[] expectedUrl = {"", "", "/annouunc", "", "/", ""};
+        String[] expectedUrl = {"", "", "/announc", "", "/", ""};
         for (int i = 0; i < optionSets.length; i++) {
             ByteBuffer p = ByteBuffer.allocate(98 + optionSets[i].length);
             p.putLong(5).putInt(1).putInt(9).put(hash).put(hash).putLong(0).putLong(0).putLong(0).putInt(0)

@@ -21,6 +21,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import net.openhft.chronicle.hash.Data;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
 import net.openhft.chronicle.map.MapEntry;
@@ -79,9 +80,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private static final double PEER_WARNING_FRACTION = 0.9;
 
     private final SwarmOptions options;
-    private final ChronicleMap<byte[], byte[]> peers;
-    private final ChronicleMap<byte[], byte[]> swarms;
-    private final ChronicleMap<byte[], byte[]> pages;
+    private final FixedMap peers;
+    private final FixedMap swarms;
+    private final FixedMap pages;
     private final Path marker;
     private final Object[] stripes = new Object[LOCK_STRIPES];
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
@@ -112,6 +113,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         final byte[] movedRec = new byte[REC_LENGTH];
         final int[] avail = new int[LIST_COUNT];
         final int[] quota = new int[LIST_COUNT];
+        final FixedMap.Staging st = new FixedMap.Staging();
     }
 
     private ChronicleSwarmStore(
@@ -121,9 +123,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
             ChronicleMap<byte[], byte[]> pages,
             Path marker) {
         this.options = options;
-        this.peers = peers;
-        this.swarms = swarms;
-        this.pages = pages;
+        this.peers = new FixedMap(peers, PEER_KEY_LENGTH, REC_LENGTH);
+        this.swarms = new FixedMap(swarms, INFO_HASH_LENGTH, HDR_LENGTH);
+        this.pages = new FixedMap(pages, PAGE_KEY_LENGTH, PAGE_LENGTH);
         this.marker = marker;
         this.peerWarningThreshold = (long) Math.ceil(options.maxPeers() * PEER_WARNING_FRACTION);
         for (int i = 0; i < LOCK_STRIPES; i++) {
@@ -232,8 +234,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
         byte[] ih = req.infoHash;
         byte[] rec = s.rec;
         byte[] hdr = s.hdr;
-        boolean exists = peers.getUsing(s.peerKey, rec) != null;
-        boolean hasHeader = swarms.getUsing(ih, hdr) != null;
+        boolean exists = peers.get(s.st, s.peerKey, rec);
+        boolean hasHeader = swarms.get(s.st, ih, hdr);
         if (!hasHeader) {
             Arrays.fill(hdr, (byte) 0);
         }
@@ -290,8 +292,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 writeEntryAt(s, ih, oldList, slot, address, addressLength, req.port, req.peerId);
             }
             writeRecord(rec, address, addressLength, req.port, flags, slot, keyHash, nowMillis);
-            peers.put(s.peerKey, rec);
-            swarms.put(ih, hdr);
+            peers.put(s.st, s.peerKey, rec);
+            swarms.put(s.st, ih, hdr);
         }
         fillCounts(out, hdr);
         return null;
@@ -333,18 +335,18 @@ public final class ChronicleSwarmStore implements SwarmStore {
             writeEntryAt(s, ih, list, slot, address, addressLength, req.port, req.peerId);
             entryWritten = true;
             writeRecord(s.rec, address, addressLength, req.port, flags, slot, keyHash, nowMillis);
-            peers.put(s.peerKey, s.rec);
+            peers.put(s.st, s.peerKey, s.rec);
             recordWritten = true;
             hdrSetCount(hdr, list, slot + 1);
-            swarms.put(ih, hdr);
+            swarms.put(s.st, ih, hdr);
         } catch (IllegalStateException e) {
             // A Chronicle map refused an insert: undo what was written, so the store is as before.
             if (recordWritten) {
-                peers.remove(s.peerKey);
+                peers.remove(s.st, s.peerKey);
             }
             if (entryWritten && slot % PAGE_ENTRIES == 0) {
                 pageKey(s.pageKey, ih, list, slot / PAGE_ENTRIES);
-                pages.remove(s.pageKey);
+                pages.remove(s.st, s.pageKey);
             }
             hdrSetCount(hdr, list, slot);
             if (!hasHeader) {
@@ -361,12 +363,12 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private void removePeer(Scratch s, byte[] ih, byte[] peerKey, byte[] rec, byte[] hdr) {
         int list = recList(rec);
         swapRemove(s, ih, list, recSlot(rec), hdr);
-        peers.remove(peerKey);
+        peers.remove(s.st, peerKey);
         if (hdrSeeders(hdr) + hdrLeechers(hdr) == 0) {
-            swarms.remove(ih);
+            swarms.remove(s.st, ih);
             torrentCount.decrementAndGet();
         } else {
-            swarms.put(ih, hdr);
+            swarms.put(s.st, ih, hdr);
         }
         (isSeederList(list) ? seeders : leechers).decrement();
         releasePeer();
@@ -380,11 +382,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
             throw new IllegalStateException("list too long");
         }
         pageKey(s.pageKey, ih, list, page);
-        if (pages.getUsing(s.pageKey, s.page) == null) {
+        if (!pages.get(s.st, s.pageKey, s.page)) {
             Arrays.fill(s.page, (byte) 0);
         }
         writeEntry(s.page, slot % PAGE_ENTRIES, address, addressLength, port, peerId, 0);
-        pages.put(s.pageKey, s.page);
+        pages.put(s.st, s.pageKey, s.page);
     }
 
     /**
@@ -397,25 +399,25 @@ public final class ChronicleSwarmStore implements SwarmStore {
         if (slot != last) {
             int page = slot / PAGE_ENTRIES;
             pageKey(s.pageKey, ih, list, page);
-            pages.getUsing(s.pageKey, s.page);
+            pages.get(s.st, s.pageKey, s.page);
             byte[] source = s.page;
             if (lastPage != page) {
                 pageKey(s.pageKey2, ih, list, lastPage);
-                pages.getUsing(s.pageKey2, s.page2);
+                pages.get(s.st, s.pageKey2, s.page2);
                 source = s.page2;
             }
             int from = (last % PAGE_ENTRIES) * ENTRY_LENGTH;
             System.arraycopy(source, from, s.page, (slot % PAGE_ENTRIES) * ENTRY_LENGTH, ENTRY_LENGTH);
-            pages.put(s.pageKey, s.page);
+            pages.put(s.st, s.pageKey, s.page);
             peerKey(s.movedKey, ih, 0, source, from + ENTRY_PEER_ID_OFFSET);
-            if (peers.getUsing(s.movedKey, s.movedRec) != null) {
+            if (peers.get(s.st, s.movedKey, s.movedRec)) {
                 recSetSlot(s.movedRec, slot);
-                peers.put(s.movedKey, s.movedRec);
+                peers.put(s.st, s.movedKey, s.movedRec);
             }
         }
         if (last % PAGE_ENTRIES == 0) {
             pageKey(s.pageKey2, ih, list, lastPage);
-            pages.remove(s.pageKey2);
+            pages.remove(s.st, s.pageKey2);
         }
         hdrSetCount(hdr, list, last);
     }
@@ -483,7 +485,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
                     int page = pos / PAGE_ENTRIES;
                     if (page != loadedPage) {
                         pageKey(s.pageKey, ih, list, page);
-                        if (pages.getUsing(s.pageKey, s.page) == null) {
+                        if (!pages.get(s.st, s.pageKey, s.page)) {
                             break; // only after a crash without recovery; never answer garbage
                         }
                         loadedPage = page;
@@ -525,7 +527,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         int n = Math.min(request.count, out.complete.length);
         for (int i = 0; i < n; i++) {
             System.arraycopy(request.infoHashes, request.offsetOf(i), s.infoHash, 0, INFO_HASH_LENGTH);
-            if (swarms.getUsing(s.infoHash, s.hdr) != null) {
+            if (swarms.get(s.st, s.infoHash, s.hdr)) {
                 out.complete[i] = hdrSeeders(s.hdr);
                 out.incomplete[i] = hdrLeechers(s.hdr);
                 out.downloaded[i] = (int) Math.min(Integer.MAX_VALUE, hdrDownloaded(s.hdr));
@@ -554,9 +556,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
 
         @Override
         public void accept(MapEntry<byte[], byte[]> entry) {
-            entry.value().getUsing(rec);
+            Data<byte[]> value = entry.value();
+            value.bytes().read(value.offset(), rec, 0, REC_LENGTH);
             if (recLastSeen(rec) < cutoff) {
-                entry.key().getUsing(key);
+                Data<byte[]> k = entry.key();
+                k.bytes().read(k.offset(), key, 0, PEER_KEY_LENGTH);
                 if ((expiredCount + 1) * PEER_KEY_LENGTH > expired.length) {
                     expired = Arrays.copyOf(expired, expired.length * 2);
                 }
@@ -574,19 +578,19 @@ public final class ChronicleSwarmStore implements SwarmStore {
         synchronized (sweepLock) {
             Sweeper sw = sweeper;
             sw.cutoff = cutoff;
-            int segments = peers.segments();
+            int segments = peers.map.segments();
             for (int segment = 0; segment < segments; segment++) {
                 sw.expiredCount = 0;
-                try (MapSegmentContext<byte[], byte[], ?> c = peers.segmentContext(segment)) {
+                try (MapSegmentContext<byte[], byte[], ?> c = peers.map.segmentContext(segment)) {
                     c.forEachSegmentEntry(sw);
                 }
                 for (int i = 0; i < sw.expiredCount; i++) {
                     System.arraycopy(sw.expired, i * PEER_KEY_LENGTH, s.peerKey, 0, PEER_KEY_LENGTH);
                     System.arraycopy(s.peerKey, 0, s.infoHash, 0, INFO_HASH_LENGTH);
                     synchronized (stripeOf(s.infoHash, 0)) {
-                        if (peers.getUsing(s.peerKey, s.rec) != null
+                        if (peers.get(s.st, s.peerKey, s.rec)
                                 && recLastSeen(s.rec) < cutoff
-                                && swarms.getUsing(s.infoHash, s.hdr) != null) {
+                                && swarms.get(s.st, s.infoHash, s.hdr)) {
                             removePeer(s, s.infoHash, s.peerKey, s.rec, s.hdr);
                             removed++;
                         }
@@ -681,8 +685,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private boolean recount() {
         long[] totals = new long[3]; // torrents, seeders, leechers
         byte[] hdr = new byte[HDR_LENGTH];
-        for (int segment = 0; segment < swarms.segments(); segment++) {
-            try (MapSegmentContext<byte[], byte[], ?> c = swarms.segmentContext(segment)) {
+        for (int segment = 0; segment < swarms.map.segments(); segment++) {
+            try (MapSegmentContext<byte[], byte[], ?> c = swarms.map.segmentContext(segment)) {
                 c.forEachSegmentEntry(e -> {
                     e.value().getUsing(hdr);
                     totals[0]++;
@@ -697,7 +701,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         leechers.reset();
         leechers.add(totals[2]);
         peerCount.set(totals[1] + totals[2]);
-        return peers.longSize() == totals[1] + totals[2];
+        return peers.map.longSize() == totals[1] + totals[2];
     }
 
     /**
@@ -706,28 +710,28 @@ public final class ChronicleSwarmStore implements SwarmStore {
      */
     void rebuild() {
         Map<ByteBuffer, Long> downloaded = new HashMap<>();
-        for (int segment = 0; segment < swarms.segments(); segment++) {
-            try (MapSegmentContext<byte[], byte[], ?> c = swarms.segmentContext(segment)) {
+        for (int segment = 0; segment < swarms.map.segments(); segment++) {
+            try (MapSegmentContext<byte[], byte[], ?> c = swarms.map.segmentContext(segment)) {
                 c.forEachSegmentEntry(e -> {
                     byte[] hdr = e.value().getUsing(new byte[HDR_LENGTH]);
                     downloaded.put(ByteBuffer.wrap(e.key().getUsing(new byte[INFO_HASH_LENGTH])), hdrDownloaded(hdr));
                 });
             }
         }
-        swarms.clear();
-        pages.clear();
-        Scratch s = new Scratch();
-        for (int segment = 0; segment < peers.segments(); segment++) {
+        swarms.map.clear();
+        pages.map.clear();
+        Scratch s = scratch.get();
+        for (int segment = 0; segment < peers.map.segments(); segment++) {
             java.util.List<byte[]> keys = new java.util.ArrayList<>();
-            try (MapSegmentContext<byte[], byte[], ?> c = peers.segmentContext(segment)) {
+            try (MapSegmentContext<byte[], byte[], ?> c = peers.map.segmentContext(segment)) {
                 c.forEachSegmentEntry(e -> keys.add(e.key().getUsing(new byte[PEER_KEY_LENGTH])));
             }
             for (byte[] key : keys) {
-                if (peers.getUsing(key, s.rec) == null) {
+                if (!peers.get(s.st, key, s.rec)) {
                     continue;
                 }
                 System.arraycopy(key, 0, s.infoHash, 0, INFO_HASH_LENGTH);
-                if (swarms.getUsing(s.infoHash, s.hdr) == null) {
+                if (!swarms.get(s.st, s.infoHash, s.hdr)) {
                     Arrays.fill(s.hdr, (byte) 0);
                     Long d = downloaded.get(ByteBuffer.wrap(s.infoHash));
                     hdrSetDownloaded(s.hdr, d == null ? 0 : d);
@@ -739,9 +743,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 writeEntryAt(s, s.infoHash, list, slot, address, addressLength, recPort(s.rec),
                         Arrays.copyOfRange(key, PEER_KEY_PEER_ID_OFFSET, PEER_KEY_LENGTH));
                 recSetSlot(s.rec, slot);
-                peers.put(key, s.rec);
+                peers.put(s.st, key, s.rec);
                 hdrSetCount(s.hdr, list, slot + 1);
-                swarms.put(s.infoHash, s.hdr);
+                swarms.put(s.st, s.infoHash, s.hdr);
             }
         }
         recount();
@@ -751,15 +755,15 @@ public final class ChronicleSwarmStore implements SwarmStore {
     String verify() {
         long[] recount = new long[2];
         String[] problem = new String[1];
-        Scratch s = new Scratch();
-        for (int segment = 0; segment < peers.segments() && problem[0] == null; segment++) {
-            try (MapSegmentContext<byte[], byte[], ?> c = peers.segmentContext(segment)) {
+        Scratch s = scratch.get();
+        for (int segment = 0; segment < peers.map.segments() && problem[0] == null; segment++) {
+            try (MapSegmentContext<byte[], byte[], ?> c = peers.map.segmentContext(segment)) {
                 c.forEachSegmentEntry(e -> {
                     byte[] key = e.key().getUsing(new byte[PEER_KEY_LENGTH]);
                     byte[] rec = e.value().getUsing(new byte[REC_LENGTH]);
                     recount[recSeeder(rec) ? 0 : 1]++;
                     byte[] ih = Arrays.copyOf(key, INFO_HASH_LENGTH);
-                    byte[] hdr = swarms.get(ih);
+                    byte[] hdr = swarms.map.get(ih);
                     int list = recList(rec);
                     int slot = recSlot(rec);
                     if (hdr == null || slot >= hdrCount(hdr, list)) {
@@ -767,7 +771,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
                         return;
                     }
                     pageKey(s.pageKey, ih, list, slot / PAGE_ENTRIES);
-                    byte[] page = pages.get(s.pageKey);
+                    byte[] page = pages.map.get(s.pageKey);
                     int base = (slot % PAGE_ENTRIES) * ENTRY_LENGTH;
                     if (page == null || !Arrays.equals(page, base + ENTRY_PEER_ID_OFFSET,
                             base + ENTRY_PEER_ID_OFFSET + PEER_ID_LENGTH, key, PEER_KEY_PEER_ID_OFFSET, PEER_KEY_LENGTH)) {
@@ -780,19 +784,19 @@ public final class ChronicleSwarmStore implements SwarmStore {
             return problem[0];
         }
         long listed = 0;
-        for (byte[] hdr : swarms.values()) {
+        for (byte[] hdr : swarms.map.values()) {
             listed += hdrSeeders(hdr) + hdrLeechers(hdr);
             if (hdrSeeders(hdr) + hdrLeechers(hdr) == 0) {
                 return "empty swarm kept";
             }
         }
-        if (listed != peers.longSize()) {
-            return "lists hold " + listed + " entries, peers map " + peers.longSize();
+        if (listed != peers.map.longSize()) {
+            return "lists hold " + listed + " entries, peers map " + peers.map.longSize();
         }
         if (recount[0] != seederCount() || recount[1] != leecherCount()) {
             return "counters " + seederCount() + "/" + leecherCount() + " but records " + recount[0] + "/" + recount[1];
         }
-        if (swarms.longSize() != torrentCount() || peers.longSize() != peerCount()) {
+        if (swarms.map.longSize() != torrentCount() || peers.map.longSize() != peerCount()) {
             return "torrent or peer counter off";
         }
         return null;

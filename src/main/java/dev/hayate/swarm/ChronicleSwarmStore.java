@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import net.openhft.chronicle.hash.Data;
+import net.openhft.chronicle.hash.serialization.impl.ByteArraySizedReader;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
 import net.openhft.chronicle.map.MapEntry;
@@ -113,7 +114,6 @@ public final class ChronicleSwarmStore implements SwarmStore {
         final byte[] movedRec = new byte[REC_LENGTH];
         final int[] avail = new int[LIST_COUNT];
         final int[] quota = new int[LIST_COUNT];
-        final FixedMap.Staging st = new FixedMap.Staging();
     }
 
     private ChronicleSwarmStore(
@@ -123,9 +123,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
             ChronicleMap<byte[], byte[]> pages,
             Path marker) {
         this.options = options;
-        this.peers = new FixedMap(peers, PEER_KEY_LENGTH, REC_LENGTH);
-        this.swarms = new FixedMap(swarms, INFO_HASH_LENGTH, HDR_LENGTH);
-        this.pages = new FixedMap(pages, PAGE_KEY_LENGTH, PAGE_LENGTH);
+        this.peers = new FixedMap(peers);
+        this.swarms = new FixedMap(swarms);
+        this.pages = new FixedMap(pages);
         this.marker = marker;
         this.peerWarningThreshold = (long) Math.ceil(options.maxPeers() * PEER_WARNING_FRACTION);
         for (int i = 0; i < LOCK_STRIPES; i++) {
@@ -187,6 +187,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 .name(name)
                 .constantKeySizeBySample(new byte[keyLength])
                 .constantValueSizeBySample(new byte[valueLength])
+                .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
+                .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
                 .entries(entries)
                 .maxBloatFactor(MAX_BLOAT_FACTOR)
                 .putReturnsNull(true)
@@ -234,8 +236,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
         byte[] ih = req.infoHash;
         byte[] rec = s.rec;
         byte[] hdr = s.hdr;
-        boolean exists = peers.get(s.st, s.peerKey, rec);
-        boolean hasHeader = swarms.get(s.st, ih, hdr);
+        boolean exists = peers.get(s.peerKey, rec);
+        boolean hasHeader = swarms.get(ih, hdr);
         if (!hasHeader) {
             Arrays.fill(hdr, (byte) 0);
         }
@@ -292,8 +294,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 writeEntryAt(s, ih, oldList, slot, address, addressLength, req.port, req.peerId);
             }
             writeRecord(rec, address, addressLength, req.port, flags, slot, keyHash, nowMillis);
-            peers.put(s.st, s.peerKey, rec);
-            swarms.put(s.st, ih, hdr);
+            peers.put(s.peerKey, rec);
+            swarms.put(ih, hdr);
         }
         fillCounts(out, hdr);
         return null;
@@ -335,18 +337,18 @@ public final class ChronicleSwarmStore implements SwarmStore {
             writeEntryAt(s, ih, list, slot, address, addressLength, req.port, req.peerId);
             entryWritten = true;
             writeRecord(s.rec, address, addressLength, req.port, flags, slot, keyHash, nowMillis);
-            peers.put(s.st, s.peerKey, s.rec);
+            peers.put(s.peerKey, s.rec);
             recordWritten = true;
             hdrSetCount(hdr, list, slot + 1);
-            swarms.put(s.st, ih, hdr);
+            swarms.put(ih, hdr);
         } catch (IllegalStateException e) {
             // A Chronicle map refused an insert: undo what was written, so the store is as before.
             if (recordWritten) {
-                peers.remove(s.st, s.peerKey);
+                peers.remove(s.peerKey);
             }
             if (entryWritten && slot % PAGE_ENTRIES == 0) {
                 pageKey(s.pageKey, ih, list, slot / PAGE_ENTRIES);
-                pages.remove(s.st, s.pageKey);
+                pages.remove(s.pageKey);
             }
             hdrSetCount(hdr, list, slot);
             if (!hasHeader) {
@@ -363,12 +365,12 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private void removePeer(Scratch s, byte[] ih, byte[] peerKey, byte[] rec, byte[] hdr) {
         int list = recList(rec);
         swapRemove(s, ih, list, recSlot(rec), hdr);
-        peers.remove(s.st, peerKey);
+        peers.remove(peerKey);
         if (hdrSeeders(hdr) + hdrLeechers(hdr) == 0) {
-            swarms.remove(s.st, ih);
+            swarms.remove(ih);
             torrentCount.decrementAndGet();
         } else {
-            swarms.put(s.st, ih, hdr);
+            swarms.put(ih, hdr);
         }
         (isSeederList(list) ? seeders : leechers).decrement();
         releasePeer();
@@ -382,11 +384,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
             throw new IllegalStateException("list too long");
         }
         pageKey(s.pageKey, ih, list, page);
-        if (!pages.get(s.st, s.pageKey, s.page)) {
+        if (!pages.get(s.pageKey, s.page)) {
             Arrays.fill(s.page, (byte) 0);
         }
         writeEntry(s.page, slot % PAGE_ENTRIES, address, addressLength, port, peerId, 0);
-        pages.put(s.st, s.pageKey, s.page);
+        pages.put(s.pageKey, s.page);
     }
 
     /**
@@ -399,25 +401,25 @@ public final class ChronicleSwarmStore implements SwarmStore {
         if (slot != last) {
             int page = slot / PAGE_ENTRIES;
             pageKey(s.pageKey, ih, list, page);
-            pages.get(s.st, s.pageKey, s.page);
+            pages.get(s.pageKey, s.page);
             byte[] source = s.page;
             if (lastPage != page) {
                 pageKey(s.pageKey2, ih, list, lastPage);
-                pages.get(s.st, s.pageKey2, s.page2);
+                pages.get(s.pageKey2, s.page2);
                 source = s.page2;
             }
             int from = (last % PAGE_ENTRIES) * ENTRY_LENGTH;
             System.arraycopy(source, from, s.page, (slot % PAGE_ENTRIES) * ENTRY_LENGTH, ENTRY_LENGTH);
-            pages.put(s.st, s.pageKey, s.page);
+            pages.put(s.pageKey, s.page);
             peerKey(s.movedKey, ih, 0, source, from + ENTRY_PEER_ID_OFFSET);
-            if (peers.get(s.st, s.movedKey, s.movedRec)) {
+            if (peers.get(s.movedKey, s.movedRec)) {
                 recSetSlot(s.movedRec, slot);
-                peers.put(s.st, s.movedKey, s.movedRec);
+                peers.put(s.movedKey, s.movedRec);
             }
         }
         if (last % PAGE_ENTRIES == 0) {
             pageKey(s.pageKey2, ih, list, lastPage);
-            pages.remove(s.st, s.pageKey2);
+            pages.remove(s.pageKey2);
         }
         hdrSetCount(hdr, list, last);
     }
@@ -485,7 +487,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
                     int page = pos / PAGE_ENTRIES;
                     if (page != loadedPage) {
                         pageKey(s.pageKey, ih, list, page);
-                        if (!pages.get(s.st, s.pageKey, s.page)) {
+                        if (!pages.get(s.pageKey, s.page)) {
                             break; // only after a crash without recovery; never answer garbage
                         }
                         loadedPage = page;
@@ -527,7 +529,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         int n = Math.min(request.count, out.complete.length);
         for (int i = 0; i < n; i++) {
             System.arraycopy(request.infoHashes, request.offsetOf(i), s.infoHash, 0, INFO_HASH_LENGTH);
-            if (swarms.get(s.st, s.infoHash, s.hdr)) {
+            if (swarms.get(s.infoHash, s.hdr)) {
                 out.complete[i] = hdrSeeders(s.hdr);
                 out.incomplete[i] = hdrLeechers(s.hdr);
                 out.downloaded[i] = (int) Math.min(Integer.MAX_VALUE, hdrDownloaded(s.hdr));
@@ -588,9 +590,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
                     System.arraycopy(sw.expired, i * PEER_KEY_LENGTH, s.peerKey, 0, PEER_KEY_LENGTH);
                     System.arraycopy(s.peerKey, 0, s.infoHash, 0, INFO_HASH_LENGTH);
                     synchronized (stripeOf(s.infoHash, 0)) {
-                        if (peers.get(s.st, s.peerKey, s.rec)
+                        if (peers.get(s.peerKey, s.rec)
                                 && recLastSeen(s.rec) < cutoff
-                                && swarms.get(s.st, s.infoHash, s.hdr)) {
+                                && swarms.get(s.infoHash, s.hdr)) {
                             removePeer(s, s.infoHash, s.peerKey, s.rec, s.hdr);
                             removed++;
                         }
@@ -727,11 +729,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 c.forEachSegmentEntry(e -> keys.add(e.key().getUsing(new byte[PEER_KEY_LENGTH])));
             }
             for (byte[] key : keys) {
-                if (!peers.get(s.st, key, s.rec)) {
+                if (!peers.get(key, s.rec)) {
                     continue;
                 }
                 System.arraycopy(key, 0, s.infoHash, 0, INFO_HASH_LENGTH);
-                if (!swarms.get(s.st, s.infoHash, s.hdr)) {
+                if (!swarms.get(s.infoHash, s.hdr)) {
                     Arrays.fill(s.hdr, (byte) 0);
                     Long d = downloaded.get(ByteBuffer.wrap(s.infoHash));
                     hdrSetDownloaded(s.hdr, d == null ? 0 : d);
@@ -743,9 +745,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 writeEntryAt(s, s.infoHash, list, slot, address, addressLength, recPort(s.rec),
                         Arrays.copyOfRange(key, PEER_KEY_PEER_ID_OFFSET, PEER_KEY_LENGTH));
                 recSetSlot(s.rec, slot);
-                peers.put(s.st, key, s.rec);
+                peers.put(key, s.rec);
                 hdrSetCount(s.hdr, list, slot + 1);
-                swarms.put(s.st, s.infoHash, s.hdr);
+                swarms.put(s.infoHash, s.hdr);
             }
         }
         recount();

@@ -135,12 +135,20 @@ public final class ChronicleSwarmStore implements SwarmStore {
 
     /** Opens (or creates, or recovers) the store described by {@code options}. */
     public static ChronicleSwarmStore open(SwarmOptions options) {
+        return open(options, 0);
+    }
+
+    /**
+     * Test hook: {@code chronicleEntries > 0} sizes every Chronicle map to that many entries with no bloat, below the
+     * store's own limits, so that Chronicle itself refuses inserts and the rollback path runs.
+     */
+    static ChronicleSwarmStore open(SwarmOptions options, long chronicleEntries) {
         long maxPeers = options.maxPeers();
         long maxPages = Math.min(maxPeers, maxPeers / PAGE_ENTRIES + LIST_COUNT * options.maxTorrents());
-        ChronicleMapBuilder<byte[], byte[]> peersB = builder("hayate-peers", PEER_KEY_LENGTH, REC_LENGTH, maxPeers);
+        ChronicleMapBuilder<byte[], byte[]> peersB = builder("hayate-peers", PEER_KEY_LENGTH, REC_LENGTH, maxPeers, chronicleEntries);
         ChronicleMapBuilder<byte[], byte[]> swarmsB =
-                builder("hayate-swarms", INFO_HASH_LENGTH, HDR_LENGTH, options.maxTorrents());
-        ChronicleMapBuilder<byte[], byte[]> pagesB = builder("hayate-pages", PAGE_KEY_LENGTH, PAGE_LENGTH, maxPages);
+                builder("hayate-swarms", INFO_HASH_LENGTH, HDR_LENGTH, options.maxTorrents(), chronicleEntries);
+        ChronicleMapBuilder<byte[], byte[]> pagesB = builder("hayate-pages", PAGE_KEY_LENGTH, PAGE_LENGTH, maxPages, chronicleEntries);
         Path dir = options.storePath();
         ChronicleSwarmStore store;
         boolean recovered = false;
@@ -180,9 +188,10 @@ public final class ChronicleSwarmStore implements SwarmStore {
         return store;
     }
 
-    private static ChronicleMapBuilder<byte[], byte[]> builder(String name, int keyLength, int valueLength, long n) {
+    private static ChronicleMapBuilder<byte[], byte[]> builder(
+            String name, int keyLength, int valueLength, long n, long chronicleEntries) {
         // Headroom above the enforced limits, so the store's own counters decide "tracker is full".
-        long entries = n + n / 4 + 64;
+        long entries = chronicleEntries > 0 ? chronicleEntries : n + n / 4 + 64;
         return ChronicleMapBuilder.of(byte[].class, byte[].class)
                 .name(name)
                 .constantKeySizeBySample(new byte[keyLength])
@@ -190,7 +199,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
                 .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
                 .entries(entries)
-                .maxBloatFactor(MAX_BLOAT_FACTOR)
+                .maxBloatFactor(chronicleEntries > 0 ? 1.0 : MAX_BLOAT_FACTOR)
                 .putReturnsNull(true)
                 .removeReturnsNull(true);
     }
@@ -656,6 +665,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
     @Override
     public double peerCapacityUsed() {
         return Math.min(1.0, (double) peerCount.get() / options.maxPeers());
+    }
+
+    /** True while peers are over 90% of {@code maxPeers} (the warning was logged and is not yet re-armed). */
+    boolean peerWarningActive() {
+        return peerWarningLogged;
     }
 
     /** True when open found the last run unclean and recovered the maps (see the class javadoc). */

@@ -482,4 +482,54 @@ class ChronicleSwarmStoreTest {
         a.peer(0, 999).send();
         assertEquals(1, a.response.downloaded);
     }
+
+    @Test
+    void shouldRollBackAndAnswerTrackerFullWhenChronicleRefusesAnInsert() {
+        store = ChronicleSwarmStore.open(new SwarmOptions(1_000_000, 1_000_000, null, TTL, 200), 100);
+        Announces a = new Announces(store);
+        int full = 0;
+        for (int n = 0; n < 20_000; n++) {
+            FailureReason f = a.peer(n % 500, n).left(n % 2).send(5);
+            if (f == FailureReason.TRACKER_FULL) {
+                full++;
+                assertEquals(0, a.response.peers4Count);
+            } else {
+                assertNull(f);
+            }
+        }
+        assertTrue(full > 0, "Chronicle never refused: the rollback path did not run");
+        assertNull(store.verify());
+        // the store still serves the peers it holds, and frees space on expiry
+        a.now += TTL + 1;
+        assertTrue(store.sweep(a.now) > 0);
+        assertEquals(0, store.peerCount());
+        assertNull(a.peer(1, 1).send());
+        assertNull(store.verify());
+    }
+
+    @Test
+    void shouldWarnOnceAndRearmWhenPeersCrossNinetyPercent() {
+        Announces a = new Announces(open(10, 10));
+        for (int n = 1; n <= 8; n++) {
+            a.peer(1, n).send(0);
+        }
+        assertFalse(store.peerWarningActive());
+        a.peer(1, 9).send(0);
+        assertTrue(store.peerWarningActive());
+        a.peer(1, 9).event(AnnounceEvent.STOPPED).send(0);
+        assertFalse(store.peerWarningActive());
+        a.peer(1, 9).send(0);
+        assertTrue(store.peerWarningActive());
+    }
+
+    @Test
+    void shouldCapPeersWhenNumWantExceedsConfiguredMax() {
+        store = ChronicleSwarmStore.open(new SwarmOptions(1000, 10, null, TTL, 7));
+        Announces a = new Announces(store);
+        for (int n = 1; n <= 20; n++) {
+            a.peer(1, n).send(0);
+        }
+        a.peer(1, 99).send(200);
+        assertEquals(7, a.response.peers4Count);
+    }
 }

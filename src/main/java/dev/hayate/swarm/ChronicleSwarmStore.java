@@ -100,7 +100,10 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private volatile boolean closed;
     private boolean recoveredAtOpen;
 
-    /** Per-thread buffers: every announce, scrape and sweep reads and writes through these. */
+    /**
+     * Per-thread buffers: every announce, scrape and sweep reads and writes through these. Reuse is safe because a
+     * thread uses them only inside one synchronous call, and Chronicle copies out of them before the call returns.
+     */
     private static final class Scratch {
         final byte[] peerKey = new byte[PEER_KEY_LENGTH];
         final byte[] rec = new byte[REC_LENGTH];
@@ -145,10 +148,12 @@ public final class ChronicleSwarmStore implements SwarmStore {
     static ChronicleSwarmStore open(SwarmOptions options, long chronicleEntries) {
         long maxPeers = options.maxPeers();
         long maxPages = Math.min(maxPeers, maxPeers / PAGE_ENTRIES + LIST_COUNT * options.maxTorrents());
-        ChronicleMapBuilder<byte[], byte[]> peersB = builder("hayate-peers", PEER_KEY_LENGTH, REC_LENGTH, maxPeers, chronicleEntries);
+        ChronicleMapBuilder<byte[], byte[]> peersB =
+                builder("hayate-peers", PEER_KEY_LENGTH, REC_LENGTH, maxPeers, chronicleEntries);
         ChronicleMapBuilder<byte[], byte[]> swarmsB =
                 builder("hayate-swarms", INFO_HASH_LENGTH, HDR_LENGTH, options.maxTorrents(), chronicleEntries);
-        ChronicleMapBuilder<byte[], byte[]> pagesB = builder("hayate-pages", PAGE_KEY_LENGTH, PAGE_LENGTH, maxPages, chronicleEntries);
+        ChronicleMapBuilder<byte[], byte[]> pagesB =
+                builder("hayate-pages", PAGE_KEY_LENGTH, PAGE_LENGTH, maxPages, chronicleEntries);
         Path dir = options.storePath();
         ChronicleSwarmStore store;
         boolean recovered = false;
@@ -268,8 +273,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
         int keyFlag = req.hasKey ? FLAG_HAS_KEY : 0;
         long keyHash = req.hasKey ? req.key : 0;
         if (!exists) {
-            FailureReason failure = insertPeer(s, req, address, addressLength, newList, keyFlag | (seeder ? FLAG_SEEDER : 0),
-                    keyHash, nowMillis, hasHeader);
+            int flags = keyFlag | (seeder ? FLAG_SEEDER : 0);
+            FailureReason failure =
+                    insertPeer(s, req, address, addressLength, newList, flags, keyHash, nowMillis, hasHeader);
             if (failure != null) {
                 out.reset();
                 return failure;
@@ -506,15 +512,15 @@ public final class ChronicleSwarmStore implements SwarmStore {
                         int i = out.peers6Count++;
                         System.arraycopy(s.page, base, out.peers6, i * wireLength, wireLength);
                         if (wantPeerIds) {
-                            System.arraycopy(
-                                    s.page, base + ENTRY_PEER_ID_OFFSET, out.peerIds6, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
+                            int from = base + ENTRY_PEER_ID_OFFSET;
+                            System.arraycopy(s.page, from, out.peerIds6, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
                         }
                     } else {
                         int i = out.peers4Count++;
                         System.arraycopy(s.page, base, out.peers4, i * wireLength, wireLength);
                         if (wantPeerIds) {
-                            System.arraycopy(
-                                    s.page, base + ENTRY_PEER_ID_OFFSET, out.peerIds4, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
+                            int from = base + ENTRY_PEER_ID_OFFSET;
+                            System.arraycopy(s.page, from, out.peerIds4, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
                         }
                     }
                     q--;
@@ -722,7 +728,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
 
     /**
      * Rebuilds swarm headers and pages from the peer records, the source of truth (after a crash, a list may be half
-     * updated). Downloaded counts survive; swarms left without peers are dropped. Runs at open only, so it may allocate.
+     * updated). Downloaded counts survive; swarms left without peers are dropped. Runs at open only, so it may
+     * allocate.
      */
     void rebuild() {
         Map<ByteBuffer, Long> downloaded = new HashMap<>();
@@ -767,7 +774,16 @@ public final class ChronicleSwarmStore implements SwarmStore {
         recount();
     }
 
-    /** Test hook: checks every invariant, returns a description of the first violation or null. Allocates. */
+    /** Test hook: the pages map, to damage the derived lists the way a crash could. */
+    ChronicleMap<byte[], byte[]> pagesMap() {
+        return pages.map;
+    }
+
+    /**
+     * Test hook: checks every invariant, returns a description of the first violation or null. Allocates. Each record
+     * must point at a slot inside its list whose entry names it back; as slots are then distinct and the lists hold
+     * exactly as many entries as there are records, every list entry points at a live record too.
+     */
     String verify() {
         long[] recount = new long[2];
         String[] problem = new String[1];
@@ -789,8 +805,10 @@ public final class ChronicleSwarmStore implements SwarmStore {
                     pageKey(s.pageKey, ih, list, slot / PAGE_ENTRIES);
                     byte[] page = pages.map.get(s.pageKey);
                     int base = (slot % PAGE_ENTRIES) * ENTRY_LENGTH;
-                    if (page == null || !Arrays.equals(page, base + ENTRY_PEER_ID_OFFSET,
-                            base + ENTRY_PEER_ID_OFFSET + PEER_ID_LENGTH, key, PEER_KEY_PEER_ID_OFFSET, PEER_KEY_LENGTH)) {
+                    int from = base + ENTRY_PEER_ID_OFFSET;
+                    if (page == null
+                            || !Arrays.equals(page, from, from + PEER_ID_LENGTH, key, PEER_KEY_PEER_ID_OFFSET,
+                                    PEER_KEY_LENGTH)) {
                         problem[0] = "list entry does not point back to its record";
                     }
                 });

@@ -532,4 +532,18 @@ class ChronicleSwarmStoreTest {
         a.peer(1, 99).send(200);
         assertEquals(7, a.response.peers4Count);
     }
+
+    @Test
+    void shouldRepairListsWhenRebuiltAfterPagesWereLost() {
+        Announces a = new Announces(open(1000, 100));
+        for (int n = 0; n < 300; n++) {
+            a.peer(n % 3, n).left(n % 2).send(0);
+        }
+        store.pagesMap().clear();
+        assertTrue(store.verify() != null, "verify must notice the damage");
+        store.rebuild();
+        assertNull(store.verify());
+        a.peer(0, 999).send(200);
+        assertEquals(100, a.response.peers4Count);
+    }
 }

@@ -447,9 +447,16 @@ class ChronicleSwarmStoreTest {
                 }
             });
         }
+        long[] swept = new long[1];
         Thread sweeper = new Thread(() -> {
-            for (int i = 0; i < 20; i++) {
-                store.sweep(1_000_000L - 1); // expires nothing, but walks every segment against the writers
+            boolean writing = true;
+            while (writing) {
+                // every peer is expired at this time: the sweeper removes peers while the writers re-add them
+                swept[0] += store.sweep(1_000_000L + TTL + 1);
+                writing = false;
+                for (Thread w : workers) {
+                    writing |= w.isAlive();
+                }
             }
         });
         for (Thread w : workers) {
@@ -461,7 +468,7 @@ class ChronicleSwarmStoreTest {
         }
         sweeper.join();
         assertNull(failure[0]);
-        assertTrue(store.peerCount() > 0);
+        assertTrue(swept[0] > 0, "the sweeper never raced the writers");
         assertNull(store.verify());
         assertEquals(store.peerCount(), store.sweep(Long.MAX_VALUE));
         assertEquals(0, store.torrentCount());

@@ -21,6 +21,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import net.openhft.chronicle.hash.Data;
+import net.openhft.chronicle.hash.serialization.impl.ByteArraySizedReader;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
 import net.openhft.chronicle.map.MapEntry;
@@ -79,9 +81,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private static final double PEER_WARNING_FRACTION = 0.9;
 
     private final SwarmOptions options;
-    private final ChronicleMap<byte[], byte[]> peers;
-    private final ChronicleMap<byte[], byte[]> swarms;
-    private final ChronicleMap<byte[], byte[]> pages;
+    private final FixedMap peers;
+    private final FixedMap swarms;
+    private final FixedMap pages;
     private final Path marker;
     private final Object[] stripes = new Object[LOCK_STRIPES];
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
@@ -98,7 +100,10 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private volatile boolean closed;
     private boolean recoveredAtOpen;
 
-    /** Per-thread buffers: every announce, scrape and sweep reads and writes through these. */
+    /**
+     * Per-thread buffers: every announce, scrape and sweep reads and writes through these. Reuse is safe because a
+     * thread uses them only inside one synchronous call, and Chronicle copies out of them before the call returns.
+     */
     private static final class Scratch {
         final byte[] peerKey = new byte[PEER_KEY_LENGTH];
         final byte[] rec = new byte[REC_LENGTH];
@@ -121,9 +126,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
             ChronicleMap<byte[], byte[]> pages,
             Path marker) {
         this.options = options;
-        this.peers = peers;
-        this.swarms = swarms;
-        this.pages = pages;
+        this.peers = new FixedMap(peers);
+        this.swarms = new FixedMap(swarms);
+        this.pages = new FixedMap(pages);
         this.marker = marker;
         this.peerWarningThreshold = (long) Math.ceil(options.maxPeers() * PEER_WARNING_FRACTION);
         for (int i = 0; i < LOCK_STRIPES; i++) {
@@ -133,12 +138,22 @@ public final class ChronicleSwarmStore implements SwarmStore {
 
     /** Opens (or creates, or recovers) the store described by {@code options}. */
     public static ChronicleSwarmStore open(SwarmOptions options) {
+        return open(options, 0);
+    }
+
+    /**
+     * Test hook: {@code chronicleEntries > 0} sizes every Chronicle map to that many entries with no bloat, below the
+     * store's own limits, so that Chronicle itself refuses inserts and the rollback path runs.
+     */
+    static ChronicleSwarmStore open(SwarmOptions options, long chronicleEntries) {
         long maxPeers = options.maxPeers();
         long maxPages = Math.min(maxPeers, maxPeers / PAGE_ENTRIES + LIST_COUNT * options.maxTorrents());
-        ChronicleMapBuilder<byte[], byte[]> peersB = builder("hayate-peers", PEER_KEY_LENGTH, REC_LENGTH, maxPeers);
+        ChronicleMapBuilder<byte[], byte[]> peersB =
+                builder("hayate-peers", PEER_KEY_LENGTH, REC_LENGTH, maxPeers, chronicleEntries);
         ChronicleMapBuilder<byte[], byte[]> swarmsB =
-                builder("hayate-swarms", INFO_HASH_LENGTH, HDR_LENGTH, options.maxTorrents());
-        ChronicleMapBuilder<byte[], byte[]> pagesB = builder("hayate-pages", PAGE_KEY_LENGTH, PAGE_LENGTH, maxPages);
+                builder("hayate-swarms", INFO_HASH_LENGTH, HDR_LENGTH, options.maxTorrents(), chronicleEntries);
+        ChronicleMapBuilder<byte[], byte[]> pagesB =
+                builder("hayate-pages", PAGE_KEY_LENGTH, PAGE_LENGTH, maxPages, chronicleEntries);
         Path dir = options.storePath();
         ChronicleSwarmStore store;
         boolean recovered = false;
@@ -178,15 +193,18 @@ public final class ChronicleSwarmStore implements SwarmStore {
         return store;
     }
 
-    private static ChronicleMapBuilder<byte[], byte[]> builder(String name, int keyLength, int valueLength, long n) {
+    private static ChronicleMapBuilder<byte[], byte[]> builder(
+            String name, int keyLength, int valueLength, long n, long chronicleEntries) {
         // Headroom above the enforced limits, so the store's own counters decide "tracker is full".
-        long entries = n + n / 4 + 64;
+        long entries = chronicleEntries > 0 ? chronicleEntries : n + n / 4 + 64;
         return ChronicleMapBuilder.of(byte[].class, byte[].class)
                 .name(name)
                 .constantKeySizeBySample(new byte[keyLength])
                 .constantValueSizeBySample(new byte[valueLength])
+                .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
+                .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
                 .entries(entries)
-                .maxBloatFactor(MAX_BLOAT_FACTOR)
+                .maxBloatFactor(chronicleEntries > 0 ? 1.0 : MAX_BLOAT_FACTOR)
                 .putReturnsNull(true)
                 .removeReturnsNull(true);
     }
@@ -232,8 +250,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
         byte[] ih = req.infoHash;
         byte[] rec = s.rec;
         byte[] hdr = s.hdr;
-        boolean exists = peers.getUsing(s.peerKey, rec) != null;
-        boolean hasHeader = swarms.getUsing(ih, hdr) != null;
+        boolean exists = peers.get(s.peerKey, rec);
+        boolean hasHeader = swarms.get(ih, hdr);
         if (!hasHeader) {
             Arrays.fill(hdr, (byte) 0);
         }
@@ -255,8 +273,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
         int keyFlag = req.hasKey ? FLAG_HAS_KEY : 0;
         long keyHash = req.hasKey ? req.key : 0;
         if (!exists) {
-            FailureReason failure = insertPeer(s, req, address, addressLength, newList, keyFlag | (seeder ? FLAG_SEEDER : 0),
-                    keyHash, nowMillis, hasHeader);
+            int flags = keyFlag | (seeder ? FLAG_SEEDER : 0);
+            FailureReason failure =
+                    insertPeer(s, req, address, addressLength, newList, flags, keyHash, nowMillis, hasHeader);
             if (failure != null) {
                 out.reset();
                 return failure;
@@ -380,7 +399,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             throw new IllegalStateException("list too long");
         }
         pageKey(s.pageKey, ih, list, page);
-        if (pages.getUsing(s.pageKey, s.page) == null) {
+        if (!pages.get(s.pageKey, s.page)) {
             Arrays.fill(s.page, (byte) 0);
         }
         writeEntry(s.page, slot % PAGE_ENTRIES, address, addressLength, port, peerId, 0);
@@ -397,18 +416,18 @@ public final class ChronicleSwarmStore implements SwarmStore {
         if (slot != last) {
             int page = slot / PAGE_ENTRIES;
             pageKey(s.pageKey, ih, list, page);
-            pages.getUsing(s.pageKey, s.page);
+            pages.get(s.pageKey, s.page);
             byte[] source = s.page;
             if (lastPage != page) {
                 pageKey(s.pageKey2, ih, list, lastPage);
-                pages.getUsing(s.pageKey2, s.page2);
+                pages.get(s.pageKey2, s.page2);
                 source = s.page2;
             }
             int from = (last % PAGE_ENTRIES) * ENTRY_LENGTH;
             System.arraycopy(source, from, s.page, (slot % PAGE_ENTRIES) * ENTRY_LENGTH, ENTRY_LENGTH);
             pages.put(s.pageKey, s.page);
             peerKey(s.movedKey, ih, 0, source, from + ENTRY_PEER_ID_OFFSET);
-            if (peers.getUsing(s.movedKey, s.movedRec) != null) {
+            if (peers.get(s.movedKey, s.movedRec)) {
                 recSetSlot(s.movedRec, slot);
                 peers.put(s.movedKey, s.movedRec);
             }
@@ -483,7 +502,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
                     int page = pos / PAGE_ENTRIES;
                     if (page != loadedPage) {
                         pageKey(s.pageKey, ih, list, page);
-                        if (pages.getUsing(s.pageKey, s.page) == null) {
+                        if (!pages.get(s.pageKey, s.page)) {
                             break; // only after a crash without recovery; never answer garbage
                         }
                         loadedPage = page;
@@ -493,15 +512,15 @@ public final class ChronicleSwarmStore implements SwarmStore {
                         int i = out.peers6Count++;
                         System.arraycopy(s.page, base, out.peers6, i * wireLength, wireLength);
                         if (wantPeerIds) {
-                            System.arraycopy(
-                                    s.page, base + ENTRY_PEER_ID_OFFSET, out.peerIds6, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
+                            int from = base + ENTRY_PEER_ID_OFFSET;
+                            System.arraycopy(s.page, from, out.peerIds6, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
                         }
                     } else {
                         int i = out.peers4Count++;
                         System.arraycopy(s.page, base, out.peers4, i * wireLength, wireLength);
                         if (wantPeerIds) {
-                            System.arraycopy(
-                                    s.page, base + ENTRY_PEER_ID_OFFSET, out.peerIds4, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
+                            int from = base + ENTRY_PEER_ID_OFFSET;
+                            System.arraycopy(s.page, from, out.peerIds4, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
                         }
                     }
                     q--;
@@ -525,7 +544,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         int n = Math.min(request.count, out.complete.length);
         for (int i = 0; i < n; i++) {
             System.arraycopy(request.infoHashes, request.offsetOf(i), s.infoHash, 0, INFO_HASH_LENGTH);
-            if (swarms.getUsing(s.infoHash, s.hdr) != null) {
+            if (swarms.get(s.infoHash, s.hdr)) {
                 out.complete[i] = hdrSeeders(s.hdr);
                 out.incomplete[i] = hdrLeechers(s.hdr);
                 out.downloaded[i] = (int) Math.min(Integer.MAX_VALUE, hdrDownloaded(s.hdr));
@@ -554,9 +573,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
 
         @Override
         public void accept(MapEntry<byte[], byte[]> entry) {
-            entry.value().getUsing(rec);
+            Data<byte[]> value = entry.value();
+            value.bytes().read(value.offset(), rec, 0, REC_LENGTH);
             if (recLastSeen(rec) < cutoff) {
-                entry.key().getUsing(key);
+                Data<byte[]> k = entry.key();
+                k.bytes().read(k.offset(), key, 0, PEER_KEY_LENGTH);
                 if ((expiredCount + 1) * PEER_KEY_LENGTH > expired.length) {
                     expired = Arrays.copyOf(expired, expired.length * 2);
                 }
@@ -574,19 +595,19 @@ public final class ChronicleSwarmStore implements SwarmStore {
         synchronized (sweepLock) {
             Sweeper sw = sweeper;
             sw.cutoff = cutoff;
-            int segments = peers.segments();
+            int segments = peers.map.segments();
             for (int segment = 0; segment < segments; segment++) {
                 sw.expiredCount = 0;
-                try (MapSegmentContext<byte[], byte[], ?> c = peers.segmentContext(segment)) {
+                try (MapSegmentContext<byte[], byte[], ?> c = peers.map.segmentContext(segment)) {
                     c.forEachSegmentEntry(sw);
                 }
                 for (int i = 0; i < sw.expiredCount; i++) {
                     System.arraycopy(sw.expired, i * PEER_KEY_LENGTH, s.peerKey, 0, PEER_KEY_LENGTH);
                     System.arraycopy(s.peerKey, 0, s.infoHash, 0, INFO_HASH_LENGTH);
                     synchronized (stripeOf(s.infoHash, 0)) {
-                        if (peers.getUsing(s.peerKey, s.rec) != null
+                        if (peers.get(s.peerKey, s.rec)
                                 && recLastSeen(s.rec) < cutoff
-                                && swarms.getUsing(s.infoHash, s.hdr) != null) {
+                                && swarms.get(s.infoHash, s.hdr)) {
                             removePeer(s, s.infoHash, s.peerKey, s.rec, s.hdr);
                             removed++;
                         }
@@ -652,6 +673,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
         return Math.min(1.0, (double) peerCount.get() / options.maxPeers());
     }
 
+    /** True while peers are over 90% of {@code maxPeers} (the warning was logged and is not yet re-armed). */
+    boolean peerWarningActive() {
+        return peerWarningLogged;
+    }
+
     /** True when open found the last run unclean and recovered the maps (see the class javadoc). */
     public boolean recoveredAtOpen() {
         return recoveredAtOpen;
@@ -681,8 +707,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private boolean recount() {
         long[] totals = new long[3]; // torrents, seeders, leechers
         byte[] hdr = new byte[HDR_LENGTH];
-        for (int segment = 0; segment < swarms.segments(); segment++) {
-            try (MapSegmentContext<byte[], byte[], ?> c = swarms.segmentContext(segment)) {
+        for (int segment = 0; segment < swarms.map.segments(); segment++) {
+            try (MapSegmentContext<byte[], byte[], ?> c = swarms.map.segmentContext(segment)) {
                 c.forEachSegmentEntry(e -> {
                     e.value().getUsing(hdr);
                     totals[0]++;
@@ -697,37 +723,38 @@ public final class ChronicleSwarmStore implements SwarmStore {
         leechers.reset();
         leechers.add(totals[2]);
         peerCount.set(totals[1] + totals[2]);
-        return peers.longSize() == totals[1] + totals[2];
+        return peers.map.longSize() == totals[1] + totals[2];
     }
 
     /**
      * Rebuilds swarm headers and pages from the peer records, the source of truth (after a crash, a list may be half
-     * updated). Downloaded counts survive; swarms left without peers are dropped. Runs at open only, so it may allocate.
+     * updated). Downloaded counts survive; swarms left without peers are dropped. Runs at open only, so it may
+     * allocate.
      */
     void rebuild() {
         Map<ByteBuffer, Long> downloaded = new HashMap<>();
-        for (int segment = 0; segment < swarms.segments(); segment++) {
-            try (MapSegmentContext<byte[], byte[], ?> c = swarms.segmentContext(segment)) {
+        for (int segment = 0; segment < swarms.map.segments(); segment++) {
+            try (MapSegmentContext<byte[], byte[], ?> c = swarms.map.segmentContext(segment)) {
                 c.forEachSegmentEntry(e -> {
                     byte[] hdr = e.value().getUsing(new byte[HDR_LENGTH]);
                     downloaded.put(ByteBuffer.wrap(e.key().getUsing(new byte[INFO_HASH_LENGTH])), hdrDownloaded(hdr));
                 });
             }
         }
-        swarms.clear();
-        pages.clear();
-        Scratch s = new Scratch();
-        for (int segment = 0; segment < peers.segments(); segment++) {
+        swarms.map.clear();
+        pages.map.clear();
+        Scratch s = scratch.get();
+        for (int segment = 0; segment < peers.map.segments(); segment++) {
             java.util.List<byte[]> keys = new java.util.ArrayList<>();
-            try (MapSegmentContext<byte[], byte[], ?> c = peers.segmentContext(segment)) {
+            try (MapSegmentContext<byte[], byte[], ?> c = peers.map.segmentContext(segment)) {
                 c.forEachSegmentEntry(e -> keys.add(e.key().getUsing(new byte[PEER_KEY_LENGTH])));
             }
             for (byte[] key : keys) {
-                if (peers.getUsing(key, s.rec) == null) {
+                if (!peers.get(key, s.rec)) {
                     continue;
                 }
                 System.arraycopy(key, 0, s.infoHash, 0, INFO_HASH_LENGTH);
-                if (swarms.getUsing(s.infoHash, s.hdr) == null) {
+                if (!swarms.get(s.infoHash, s.hdr)) {
                     Arrays.fill(s.hdr, (byte) 0);
                     Long d = downloaded.get(ByteBuffer.wrap(s.infoHash));
                     hdrSetDownloaded(s.hdr, d == null ? 0 : d);
@@ -747,19 +774,28 @@ public final class ChronicleSwarmStore implements SwarmStore {
         recount();
     }
 
-    /** Test hook: checks every invariant, returns a description of the first violation or null. Allocates. */
+    /** Test hook: the pages map, to damage the derived lists the way a crash could. */
+    ChronicleMap<byte[], byte[]> pagesMap() {
+        return pages.map;
+    }
+
+    /**
+     * Test hook: checks every invariant, returns a description of the first violation or null. Allocates. Each record
+     * must point at a slot inside its list whose entry names it back; as slots are then distinct and the lists hold
+     * exactly as many entries as there are records, every list entry points at a live record too.
+     */
     String verify() {
         long[] recount = new long[2];
         String[] problem = new String[1];
-        Scratch s = new Scratch();
-        for (int segment = 0; segment < peers.segments() && problem[0] == null; segment++) {
-            try (MapSegmentContext<byte[], byte[], ?> c = peers.segmentContext(segment)) {
+        Scratch s = scratch.get();
+        for (int segment = 0; segment < peers.map.segments() && problem[0] == null; segment++) {
+            try (MapSegmentContext<byte[], byte[], ?> c = peers.map.segmentContext(segment)) {
                 c.forEachSegmentEntry(e -> {
                     byte[] key = e.key().getUsing(new byte[PEER_KEY_LENGTH]);
                     byte[] rec = e.value().getUsing(new byte[REC_LENGTH]);
                     recount[recSeeder(rec) ? 0 : 1]++;
                     byte[] ih = Arrays.copyOf(key, INFO_HASH_LENGTH);
-                    byte[] hdr = swarms.get(ih);
+                    byte[] hdr = swarms.map.get(ih);
                     int list = recList(rec);
                     int slot = recSlot(rec);
                     if (hdr == null || slot >= hdrCount(hdr, list)) {
@@ -767,10 +803,12 @@ public final class ChronicleSwarmStore implements SwarmStore {
                         return;
                     }
                     pageKey(s.pageKey, ih, list, slot / PAGE_ENTRIES);
-                    byte[] page = pages.get(s.pageKey);
+                    byte[] page = pages.map.get(s.pageKey);
                     int base = (slot % PAGE_ENTRIES) * ENTRY_LENGTH;
-                    if (page == null || !Arrays.equals(page, base + ENTRY_PEER_ID_OFFSET,
-                            base + ENTRY_PEER_ID_OFFSET + PEER_ID_LENGTH, key, PEER_KEY_PEER_ID_OFFSET, PEER_KEY_LENGTH)) {
+                    int from = base + ENTRY_PEER_ID_OFFSET;
+                    if (page == null
+                            || !Arrays.equals(page, from, from + PEER_ID_LENGTH, key, PEER_KEY_PEER_ID_OFFSET,
+                                    PEER_KEY_LENGTH)) {
                         problem[0] = "list entry does not point back to its record";
                     }
                 });
@@ -780,19 +818,19 @@ public final class ChronicleSwarmStore implements SwarmStore {
             return problem[0];
         }
         long listed = 0;
-        for (byte[] hdr : swarms.values()) {
+        for (byte[] hdr : swarms.map.values()) {
             listed += hdrSeeders(hdr) + hdrLeechers(hdr);
             if (hdrSeeders(hdr) + hdrLeechers(hdr) == 0) {
                 return "empty swarm kept";
             }
         }
-        if (listed != peers.longSize()) {
-            return "lists hold " + listed + " entries, peers map " + peers.longSize();
+        if (listed != peers.map.longSize()) {
+            return "lists hold " + listed + " entries, peers map " + peers.map.longSize();
         }
         if (recount[0] != seederCount() || recount[1] != leecherCount()) {
             return "counters " + seederCount() + "/" + leecherCount() + " but records " + recount[0] + "/" + recount[1];
         }
-        if (swarms.longSize() != torrentCount() || peers.longSize() != peerCount()) {
+        if (swarms.map.longSize() != torrentCount() || peers.map.longSize() != peerCount()) {
             return "torrent or peer counter off";
         }
         return null;

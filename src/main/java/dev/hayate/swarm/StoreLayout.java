@@ -189,7 +189,7 @@ final class StoreLayout {
 
     /** True when the record holds exactly this address and port. */
     static boolean recSameEndpoint(byte[] rec, byte[] address, int addressLength, int port) {
-        return recAddressLength(rec) == addressLength && recPort(rec) == port && sameAddress(rec, address, addressLength);
+        return recPort(rec) == port && sameAddress(rec, address, addressLength);
     }
 
     static boolean sameAddress(byte[] rec, byte[] address, int addressLength) {

@@ -447,9 +447,16 @@ class ChronicleSwarmStoreTest {
                 }
             });
         }
+        long[] swept = new long[1];
         Thread sweeper = new Thread(() -> {
-            for (int i = 0; i < 20; i++) {
-                store.sweep(1_000_000L - 1); // expires nothing, but walks every segment against the writers
+            boolean writing = true;
+            while (writing) {
+                // every peer is expired at this time: the sweeper removes peers while the writers re-add them
+                swept[0] += store.sweep(1_000_000L + TTL + 1);
+                writing = false;
+                for (Thread w : workers) {
+                    writing |= w.isAlive();
+                }
             }
         });
         for (Thread w : workers) {
@@ -461,7 +468,7 @@ class ChronicleSwarmStoreTest {
         }
         sweeper.join();
         assertNull(failure[0]);
-        assertTrue(store.peerCount() > 0);
+        assertTrue(swept[0] > 0, "the sweeper never raced the writers");
         assertNull(store.verify());
         assertEquals(store.peerCount(), store.sweep(Long.MAX_VALUE));
         assertEquals(0, store.torrentCount());
@@ -481,5 +488,69 @@ class ChronicleSwarmStoreTest {
         assertEquals(5, store.torrentCount());
         a.peer(0, 999).send();
         assertEquals(1, a.response.downloaded);
+    }
+
+    @Test
+    void shouldRollBackAndAnswerTrackerFullWhenChronicleRefusesAnInsert() {
+        store = ChronicleSwarmStore.open(new SwarmOptions(1_000_000, 1_000_000, null, TTL, 200), 100);
+        Announces a = new Announces(store);
+        int full = 0;
+        for (int n = 0; n < 20_000; n++) {
+            FailureReason f = a.peer(n % 500, n).left(n % 2).send(5);
+            if (f == FailureReason.TRACKER_FULL) {
+                full++;
+                assertEquals(0, a.response.peers4Count);
+            } else {
+                assertNull(f);
+            }
+        }
+        assertTrue(full > 0, "Chronicle never refused: the rollback path did not run");
+        assertNull(store.verify());
+        // the store still serves the peers it holds, and frees space on expiry
+        a.now += TTL + 1;
+        assertTrue(store.sweep(a.now) > 0);
+        assertEquals(0, store.peerCount());
+        assertNull(a.peer(1, 1).send());
+        assertNull(store.verify());
+    }
+
+    @Test
+    void shouldWarnOnceAndRearmWhenPeersCrossNinetyPercent() {
+        Announces a = new Announces(open(10, 10));
+        for (int n = 1; n <= 8; n++) {
+            a.peer(1, n).send(0);
+        }
+        assertFalse(store.peerWarningActive());
+        a.peer(1, 9).send(0);
+        assertTrue(store.peerWarningActive());
+        a.peer(1, 9).event(AnnounceEvent.STOPPED).send(0);
+        assertFalse(store.peerWarningActive());
+        a.peer(1, 9).send(0);
+        assertTrue(store.peerWarningActive());
+    }
+
+    @Test
+    void shouldCapPeersWhenNumWantExceedsConfiguredMax() {
+        store = ChronicleSwarmStore.open(new SwarmOptions(1000, 10, null, TTL, 7));
+        Announces a = new Announces(store);
+        for (int n = 1; n <= 20; n++) {
+            a.peer(1, n).send(0);
+        }
+        a.peer(1, 99).send(200);
+        assertEquals(7, a.response.peers4Count);
+    }
+
+    @Test
+    void shouldRepairListsWhenRebuiltAfterPagesWereLost() {
+        Announces a = new Announces(open(1000, 100));
+        for (int n = 0; n < 300; n++) {
+            a.peer(n % 3, n).left(n % 2).send(0);
+        }
+        store.pagesMap().clear();
+        assertTrue(store.verify() != null, "verify must notice the damage");
+        store.rebuild();
+        assertNull(store.verify());
+        a.peer(0, 999).send(200);
+        assertEquals(100, a.response.peers4Count);
     }
 }

@@ -17,7 +17,8 @@ public final class CrashingStoreMain {
         System.out.flush();
         // Keep announcing while waiting to be killed, so the kill lands mid-announce sometimes.
         for (int i = 0; ; i++) {
-            a.peer(i % 7, peers + (i % 1000)).left(i % 2).event(i % 3 == 0 ? AnnounceEvent.STOPPED : AnnounceEvent.NONE);
+            AnnounceEvent event = i % 3 == 0 ? AnnounceEvent.STOPPED : AnnounceEvent.NONE;
+            a.peer(i % 7, peers + (i % 1000)).left(i % 2).event(event);
             a.send(10);
         }
     }

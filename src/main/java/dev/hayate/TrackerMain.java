@@ -38,6 +38,9 @@ public final class TrackerMain {
     private TrackerMain() {}
 
     public static void main(String[] args) {
+        // Undertow and XNIO log through jboss-logging; send that through SLF4J too, so every line goes to stdout in
+        // one format.
+        System.setProperty("org.jboss.logging.provider", "slf4j");
         Map<String, String> overrides = new LinkedHashMap<>();
         Path configFile = null;
         boolean printConfig = false;

@@ -41,12 +41,12 @@ import org.slf4j.LoggerFactory;
  * it, one map operation at a time, never a context held across another map's operation, so there is no lock order to
  * get wrong. Scrape reads one header without the stripe lock (a single Chronicle read is atomic).
  *
- * <p><b>Peer identity</b> is info_hash + peer_id. An announce for an existing entry is accepted when it comes from the
- * same address with the same key state (no key stored and none sent, or the same key): a port change is allowed. From
- * another address, or with a different key, it is accepted only when the stored entry has a key and the announce
- * carries that same key (BEP 3 {@code key}: a client keeps its identity across an IP change). Otherwise the answer is
- * {@link FailureReason#PEER_ID_IN_USE} and nothing changes, so a stranger who knows a peer_id still cannot move or
- * stop that peer.
+ * <p><b>Peer identity</b> is info_hash + peer_id. An announce for an existing entry from the same address (any port,
+ * any key) updates it: clients behind one address own their entries, and aria2 sends a fresh {@code key} with every
+ * UDP announce. From another address it is accepted only when the stored entry has a key and the announce carries
+ * that same key (BEP 3 {@code key}: a client keeps its identity across an IP change); the entry then moves and takes
+ * the new address. Otherwise the answer is {@link FailureReason#PEER_ID_IN_USE} and nothing changes, so a stranger
+ * who knows a peer_id still cannot move or stop that peer.
  *
  * <p><b>Counting.</b> {@code left == 0} is a seeder whatever the event; an unknown left is a leecher. {@code completed}
  * adds 1 to downloaded once per peer record, and only when the stored record is a leecher. The answer is selected
@@ -316,14 +316,16 @@ public final class ChronicleSwarmStore implements SwarmStore {
         return null;
     }
 
-    /** The identity rule of the class javadoc. */
+    /**
+     * The identity rule of the class javadoc: the same address may always update its own entry (aria2 sends a new
+     * {@code key} with every UDP announce); another address only with the key the entry was stored with.
+     */
     private static boolean mayUpdate(byte[] rec, AnnounceRequest req, byte[] address, int addressLength) {
-        boolean storedKey = (recFlags(rec) & FLAG_HAS_KEY) != 0;
-        boolean sameKey = storedKey && req.hasKey && recKeyHash(rec) == req.key;
-        if (sameKey) {
+        if (sameAddress(rec, address, addressLength)) {
             return true;
         }
-        return !storedKey && !req.hasKey && sameAddress(rec, address, addressLength);
+        boolean storedKey = (recFlags(rec) & FLAG_HAS_KEY) != 0;
+        return storedKey && req.hasKey && recKeyHash(rec) == req.key;
     }
 
     private FailureReason insertPeer(

@@ -292,13 +292,26 @@ class ChronicleSwarmStoreTest {
     }
 
     @Test
-    void shouldRejectAnnounceWhenKeyDiffers() {
+    void shouldRejectAnnounceWhenKeyDiffersFromAnotherAddress() {
         Announces a = new Announces(open(1000, 100));
         a.peer(1, 1).key(42).send();
-        assertEquals(FailureReason.PEER_ID_IN_USE, a.peer(1, 1).key(43).event(AnnounceEvent.STOPPED).send());
-        assertEquals(FailureReason.PEER_ID_IN_USE, a.peer(1, 1).event(AnnounceEvent.STOPPED).send());
+        assertEquals(FailureReason.PEER_ID_IN_USE,
+                a.peer(1, 1).v4(555).key(43).event(AnnounceEvent.STOPPED).send());
+        assertEquals(FailureReason.PEER_ID_IN_USE, a.peer(1, 1).v4(555).event(AnnounceEvent.STOPPED).send());
         assertEquals(1, store.peerCount());
-        assertNull(a.peer(1, 1).key(42).event(AnnounceEvent.STOPPED).send());
+        assertNull(a.peer(1, 1).v4(555).key(42).event(AnnounceEvent.STOPPED).send());
+        assertEquals(0, store.peerCount());
+    }
+
+    @Test
+    void shouldAcceptANewKeyWhenItComesFromTheSameAddress() {
+        // aria2 sends a different key with every UDP announce (shared/protocol samples).
+        Announces a = new Announces(open(1000, 100));
+        a.peer(1, 1).key(42).send();
+        assertNull(a.peer(1, 1).key(43).send());
+        assertNull(a.peer(1, 1).send());
+        assertEquals(1, store.peerCount());
+        assertNull(a.peer(1, 1).key(44).event(AnnounceEvent.STOPPED).send());
         assertEquals(0, store.peerCount());
     }
 

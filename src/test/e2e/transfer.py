@@ -695,7 +695,12 @@ def main():
         t_leech = time.monotonic()
         last_status = time.monotonic()
         while True:
-            deadline.check("waiting for the download")
+            if deadline.left() <= 0:
+                detail = ""
+                if isinstance(leecher, Libtorrent):
+                    detail = " (leecher %s, peers seen: %s)" % (
+                        leecher.status_line(), leecher.peer_source_summary())
+                deadline.check("waiting for the download%s" % detail)
             seeder.check_running()
             if isinstance(seeder, Libtorrent):
                 seeder.note_peers()

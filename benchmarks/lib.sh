@@ -1,0 +1,130 @@
+# Shared by load.sh, latency.sh and memory.sh (sourced, not run). Starts the trackers under test on loopback,
+# remembers every PID it starts and stops them all (by PID) when the calling script exits, fails or is interrupted.
+#
+# Targets and their documented ports (127.0.0.1 only; override with the env variables):
+#   hayate       HAYATE_PORT=16969  java $HAYATE_JAVA_OPTS -jar target/hayate.jar --http.host=127.0.0.1 --http.port=..
+#   ceiling      CEILING_PORT=16970 java $CEILING_JAVA_OPTS -cp benchmarks/target/benchmarks.jar dev.hayate.bench.FixedBodyServer
+#   opentracker  OT_PORT=16971      opentracker -f <generated conf> (whitelist = gen-hashes.py $TORRENTS)
+# JAVA_HOME selects the JDK for the Java servers (default: the java on PATH).
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP_DIR=$(dirname "$BENCH_DIR")
+HAYATE_JAR=${HAYATE_JAR:-$TOP_DIR/target/hayate.jar}
+BENCH_JAR=${BENCH_JAR:-$BENCH_DIR/target/benchmarks.jar}
+HAYATE_PORT=${HAYATE_PORT:-16969}
+CEILING_PORT=${CEILING_PORT:-16970}
+OT_PORT=${OT_PORT:-16971}
+TORRENTS=${TORRENTS:-100000}
+# Java flags for the servers. The same heap for both Java servers; sane for a 2 GB VPS (Hayate's swarms are off-heap).
+HAYATE_JAVA_OPTS=${HAYATE_JAVA_OPTS:--Xms256m -Xmx256m}
+CEILING_JAVA_OPTS=${CEILING_JAVA_OPTS:--Xms256m -Xmx256m}
+HAYATE_ARGS=${HAYATE_ARGS:-}
+if [[ -n "${JAVA_HOME:-}" ]]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=$(command -v java); fi
+
+WORK=$(mktemp -d /tmp/hayate-bench.XXXXXX)
+STARTED_PIDS=()
+SERVER_PID=
+SERVER_PORT=
+
+die() { echo "ERROR: $*" >&2; exit 1; }
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Starts a process in the background in directory $1 and records its PID (exec: $! is the process itself).
+spawn() {
+  local dir=$1 logfile=$2; shift 2
+  (cd "$dir" && exec "$@") >"$logfile" 2>&1 &
+  SERVER_PID=$!
+  STARTED_PIDS+=("$SERVER_PID")
+}
+
+port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
+
+wait_listening() { # pid port logfile
+  local pid=$1 port=$2 logfile=$3
+  for _ in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || { cat "$logfile" >&2; die "server (pid $pid) died at start-up; log above"; }
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  die "nothing listening on 127.0.0.1:$port after 30 s (log: $logfile)"
+}
+
+# Checks that a target can run; prints a reason and returns 1 if not.
+target_available() {
+  case $1 in
+    hayate) [[ -f "$HAYATE_JAR" ]] || { echo "missing $HAYATE_JAR: build it at the top with 'mvn -q package -DskipTests'"; return 1; } ;;
+    ceiling) [[ -f "$BENCH_JAR" ]] || { echo "missing $BENCH_JAR: build it with 'mvn -q -f benchmarks/pom.xml package' (after 'mvn -q install -DskipTests' at the top)"; return 1; } ;;
+    opentracker) command -v opentracker >/dev/null || { echo "opentracker not installed (apt-get install opentracker)"; return 1; } ;;
+    *) echo "unknown target $1 (hayate, ceiling, opentracker)"; return 1 ;;
+  esac
+}
+
+target_port() {
+  case $1 in hayate) echo "$HAYATE_PORT" ;; ceiling) echo "$CEILING_PORT" ;; opentracker) echo "$OT_PORT" ;; esac
+}
+
+# start_target NAME [extra hayate args...]: starts it fresh; sets SERVER_PID and SERVER_PORT.
+start_target() {
+  local name=$1; shift
+  local port; port=$(target_port "$name")
+  port_free "$port" || die "127.0.0.1:$port (for $name) is already in use; set ${name^^}_PORT / OT_PORT"
+  local dir="$WORK/$name"
+  rm -rf "$dir"; mkdir -p "$dir"
+  case $name in
+    hayate)
+      # Run in an empty directory so no ./tracker.properties is picked up: the built-in defaults apply.
+      # shellcheck disable=SC2086
+      spawn "$dir" "$dir/server.log" "$JAVA" $HAYATE_JAVA_OPTS -jar "$HAYATE_JAR" \
+        --http.host=127.0.0.1 --http.port="$port" $HAYATE_ARGS "$@" ;;
+    ceiling)
+      # shellcheck disable=SC2086
+      spawn "$dir" "$dir/server.log" "$JAVA" $CEILING_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.FixedBodyServer "$port" ;;
+    opentracker)
+      # Debian's build serves whitelisted info_hashes only. The whitelist path is resolved inside tracker.rootdir
+      # (opentracker chroots there and drops to tracker.user), so both live in one world-readable directory.
+      chmod 755 "$WORK" "$dir"
+      python3 "$BENCH_DIR/gen-hashes.py" "$TORRENTS" >"$dir/whitelist.txt"
+      chmod 644 "$dir/whitelist.txt"
+      local user=_opentracker; id "$user" >/dev/null 2>&1 || user=nobody
+      printf 'listen.tcp 127.0.0.1:%s\ntracker.rootdir %s\naccess.whitelist /whitelist.txt\ntracker.user %s\n' \
+        "$port" "$dir" "$user" >"$dir/opentracker.conf"
+      spawn "$dir" "$dir/server.log" opentracker -f "$dir/opentracker.conf" ;;
+  esac
+  SERVER_PORT=$port
+  wait_listening "$SERVER_PID" "$port" "$dir/server.log"
+}
+
+stop_server() { # pid
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && { log "pid $pid ignored SIGTERM for 10 s; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; }
+  wait "$pid" 2>/dev/null || true
+}
+
+machine_info() {
+  echo "# date:        $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo "# machine:     nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
+  echo "# load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (shared machine: only same-session ratios count)"
+  echo "# jdk:         $("$JAVA" -version 2>&1 | sed -n 2p) ($JAVA)"
+  echo "# java opts:   hayate: $HAYATE_JAVA_OPTS $HAYATE_ARGS | ceiling: $CEILING_JAVA_OPTS"
+  echo "# wrk:         $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); opentracker: $(dpkg-query -W -f='${Version}' opentracker 2>/dev/null || echo n/a)"
+  echo "# hayate jar:  $HAYATE_JAR $( [[ -f $HAYATE_JAR ]] && date -u -r "$HAYATE_JAR" '+(built %Y-%m-%d %H:%M)')"
+  echo "# git:         $(git -C "$TOP_DIR" rev-parse --short HEAD 2>/dev/null || echo n/a)"
+  echo "# cpus:        no pinning; load generator and server share all $(nproc) cores"
+}

@@ -46,7 +46,9 @@ class EndToEndClientTest {
         assumeTrue(clients, "aria2c or python3-libtorrent missing: end-to-end test skipped outside CI");
         tracker = Tracker.start(
                 ConfigLoader.load(
-                        new Properties(), Map.of("http.host", "127.0.0.1", "http.port", "0", "http.io_threads", "2")),
+                        new Properties(),
+                        Map.of("http.host", "127.0.0.1", "http.port", "0", "http.io_threads", "2",
+                                "admin.enabled", "false")),
                 new SimpleMeterRegistry());
         http = tracker.httpAddresses().get(0);
     }

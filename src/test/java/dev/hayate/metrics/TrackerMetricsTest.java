@@ -1,0 +1,35 @@
+package dev.hayate.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TrackerMetricsTest {
+
+    @Test
+    void shouldKeepReadingTheStoreGaugesWhenAGcHasRun() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        TrackerMetrics metrics = new TrackerMetrics(registry, List.of("none"), List.of("x"));
+        long[] counts = {3, 2, 1};
+        // Capturing lambdas, held by nothing but the gauges, like the store's method references in TrackerMain.
+        metrics.bindStore(() -> counts[0], () -> counts[1], () -> counts[2], () -> counts[0] / 10.0);
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        assertEquals(3, registry.get("hayate.torrents").gauge().value());
+        assertEquals(2, registry.get("hayate.seeders").gauge().value());
+        assertEquals(1, registry.get("hayate.leechers").gauge().value());
+        assertEquals(0.3, registry.get("hayate.store.capacity.used").gauge().value(), 1e-9);
+    }
+
+    @Test
+    void shouldSumEveryProtocolAndEventWhenTotallingAnnounces() {
+        TrackerMetrics metrics = new TrackerMetrics(new SimpleMeterRegistry(), List.of("none", "started"), List.of());
+        metrics.announce(TrackerMetrics.PROTOCOL_HTTP, 0);
+        metrics.announce(TrackerMetrics.PROTOCOL_HTTP, 1);
+        metrics.announce(TrackerMetrics.PROTOCOL_UDP, 1);
+        assertEquals(3, metrics.announcesTotal());
+    }
+}

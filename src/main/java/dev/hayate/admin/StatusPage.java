@@ -69,7 +69,7 @@ final class StatusPage {
         row(h, "peers", "Peers", Long.toString(s.peers()));
         row(h, "seeders", "Seeders", Long.toString(s.seeders()));
         row(h, "leechers", "Leechers", Long.toString(s.leechers()));
-        row(h, "capacity", "Store capacity used", String.format(Locale.ROOT, "%.1f%%", s.capacityUsed() * 100));
+        row(h, "capacity", "Store capacity used", String.format(Locale.ROOT, "%.2f%%", s.capacityUsed() * 100));
         row(h, "announces-hour", "Announces, last hour", Long.toString(s.announcesLastHour()));
         row(h, "uptime", "Uptime", uptime(s.uptimeSeconds()));
         row(h, "version", "Version", escape(s.version()));

@@ -21,7 +21,7 @@ class StatusPageTest {
         assertTrue(html.contains("<td id=\"peers\">37</td>"), html);
         assertTrue(html.contains("<td id=\"seeders\">30</td>"), html);
         assertTrue(html.contains("<td id=\"leechers\">7</td>"), html);
-        assertTrue(html.contains("<td id=\"capacity\">25.0%</td>"), html);
+        assertTrue(html.contains("<td id=\"capacity\">25.00%</td>"), html);
         assertTrue(html.contains("<td id=\"announces-hour\">18</td>"), html);
         assertTrue(html.contains("<td id=\"uptime\">1d 2h 03m</td>"), html);
         assertTrue(html.contains("<td id=\"version\">1.2.3</td>"), html);

@@ -111,6 +111,11 @@ public final class ConfigLoader {
                     + ") must not exceed announce.numwant_max (" + numWantMax + ")");
         }
         String storePath = v.get("store.path");
+        int adminPort = intIn(v, "admin.port", 0, 65_535);
+        if (bool(v, "admin.enabled") && adminPort != 0 && adminPort == intIn(v, "http.port", 0, 65_535)) {
+            // The admin listener must never share the public port (its pages would be public).
+            throw new ConfigException("admin.port (" + adminPort + ") must differ from http.port");
+        }
         return new TrackerConfig(
                 hosts(v, "http.host"),
                 intIn(v, "http.port", 0, 65_535),
@@ -138,7 +143,7 @@ public final class ConfigLoader {
                 longIn(v, "store.max_torrents", 1, 1_000_000_000L),
                 bool(v, "admin.enabled"),
                 adminHost(v, "admin.host"),
-                intIn(v, "admin.port", 0, 65_535));
+                adminPort);
     }
 
     private static int intIn(Map<String, String> v, String key, int min, int max) {

@@ -108,4 +108,14 @@ class ConfigLoaderTest {
             assertTrue(e.getMessage().contains("admin.host"), e.getMessage());
         }
     }
+
+    @Test
+    void shouldFailWhenTheAdminPortIsThePublicPort() {
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.load(new Properties(), Map.of("http.port", "7000", "admin.port", "7000")));
+        assertTrue(e.getMessage().contains("admin.port"), e.getMessage());
+        assertFalse(ConfigLoader.load(new Properties(), Map.of("admin.port", "6969", "admin.enabled", "false"))
+                .adminEnabled());
+    }
 }

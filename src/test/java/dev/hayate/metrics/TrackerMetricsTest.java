@@ -1,6 +1,7 @@
 package dev.hayate.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -48,7 +49,7 @@ class TrackerMetricsTest {
         record(metrics, 100_000);
         long allocated = threads.getThreadAllocatedBytes(tid) - before;
         // A few hundred bytes of slack for the measurement itself; one allocation per call would be megabytes.
-        assertEquals(true, allocated < 1_000, allocated + " bytes allocated for 100,000 requests' metrics");
+        assertTrue(allocated < 1_000, allocated + " bytes allocated for 100,000 requests' metrics");
     }
 
     private static void record(TrackerMetrics metrics, int n) {

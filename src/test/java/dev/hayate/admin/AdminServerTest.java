@@ -4,13 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hayate.TrackerMain.Tracker;
 import dev.hayate.config.ConfigLoader;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -202,5 +205,29 @@ class AdminServerTest {
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(405, r.statusCode());
+    }
+
+    @Test
+    void shouldFailStartUpAndReleaseThePublicListenersWhenTheAdminPortIsTaken() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                ServerSocket publicPort = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int httpPort = publicPort.getLocalPort();
+            publicPort.close();
+            RuntimeException e = assertThrows(RuntimeException.class, () -> Tracker.start(ConfigLoader.load(
+                    new Properties(),
+                    Map.of(
+                            "http.host", "127.0.0.1",
+                            "http.port", Integer.toString(httpPort),
+                            "http.io_threads", "1",
+                            "udp.enabled", "false",
+                            "admin.port", Integer.toString(taken.getLocalPort()),
+                            "store.max_peers", "1000",
+                            "store.max_torrents", "100"))));
+            assertNotNull(e);
+            // The public listener that had started was closed again: its port can be bound.
+            try (ServerSocket again = new ServerSocket(httpPort, 1, InetAddress.getLoopbackAddress())) {
+                assertEquals(httpPort, again.getLocalPort());
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.hayate;
 
+import dev.hayate.admin.AdminServer;
 import dev.hayate.config.ConfigException;
 import dev.hayate.config.ConfigLoader;
 import dev.hayate.config.TrackerConfig;
@@ -13,6 +14,8 @@ import dev.hayate.swarm.SwarmStore;
 import dev.hayate.udp.UdpTracker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,6 +44,9 @@ public final class TrackerMain {
         // Undertow and XNIO log through jboss-logging; send that through SLF4J too, so every line goes to stdout in
         // one format.
         System.setProperty("org.jboss.logging.provider", "slf4j");
+        // Chronicle prints a multi-line banner (with a mailing-list plug) when its classes load; one start-up line
+        // of our own is enough. Must be set before the first Chronicle class is touched.
+        System.setProperty("chronicle.announcer.disable", "true");
         Map<String, String> overrides = new LinkedHashMap<>();
         Path configFile = null;
         boolean printConfig = false;
@@ -96,7 +102,7 @@ public final class TrackerMain {
         }
         Tracker tracker;
         try {
-            tracker = Tracker.start(config, new SimpleMeterRegistry());
+            tracker = Tracker.start(config);
         } catch (RuntimeException e) {
             LOG.error("start-up failed: {}", e.toString(), e);
             System.exit(1);
@@ -104,11 +110,12 @@ public final class TrackerMain {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(tracker::close, "hayate-shutdown"));
         LOG.info(
-                "Hayate {} on JDK {}: http {} ; udp {} ; store {} (max {} peers, {} torrents) ; config {}",
+                "Hayate {} on JDK {}: http {} ; udp {} ; admin {} ; store {} (max {} peers, {} torrents) ; config {}",
                 version(),
                 Runtime.version(),
                 tracker.httpAddresses(),
                 config.udpEnabled() ? tracker.udpAddresses() : "off",
+                config.adminEnabled() ? "http:/" + tracker.adminAddress() + " (/metrics, /)" : "off",
                 config.storePath() == null ? "in-memory" : "persisted to " + config.storePath().toAbsolutePath(),
                 config.maxPeers(),
                 config.maxTorrents(),
@@ -149,6 +156,7 @@ public final class TrackerMain {
         private final UdpTracker udp;
         private final ScheduledExecutorService sweeper;
         private final TrackerMetrics metrics;
+        private AdminServer admin;
         private boolean closed;
 
         private Tracker(
@@ -164,7 +172,25 @@ public final class TrackerMain {
             this.metrics = m;
         }
 
+        /**
+         * Starts with the registry the config calls for: Prometheus when the admin listener serves {@code /metrics},
+         * a simple in-memory one otherwise.
+         */
+        public static Tracker start(TrackerConfig config) {
+            MeterRegistry registry = config.adminEnabled()
+                    ? new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)
+                    : new SimpleMeterRegistry();
+            return start(config, registry);
+        }
+
+        /**
+         * @param registry must be a {@link PrometheusMeterRegistry} when {@code admin.enabled=true}
+         */
         public static Tracker start(TrackerConfig config, MeterRegistry registry) {
+            if (config.adminEnabled() && !(registry instanceof PrometheusMeterRegistry)) {
+                throw new IllegalArgumentException("admin.enabled=true needs a PrometheusMeterRegistry to serve "
+                        + "/metrics; got " + registry.getClass().getSimpleName());
+            }
             SwarmStore store = ChronicleSwarmStore.open(new SwarmOptions(
                     config.maxPeers(),
                     config.maxTorrents(),
@@ -178,6 +204,7 @@ public final class TrackerMain {
                         Arrays.stream(FailureReason.values()).map(Enum::name).toList());
                 metrics.bindStore(
                         store::torrentCount, store::seederCount, store::leecherCount, store::peerCapacityUsed);
+                metrics.bindJvmAndProcess();
                 UdpTracker udp = config.udpEnabled() ? new UdpTracker(config, store, metrics) : null;
                 TrackerServer http;
                 try {
@@ -209,7 +236,24 @@ public final class TrackerMain {
                         period,
                         period,
                         TimeUnit.SECONDS);
-                return new Tracker(store, http, udp, sweeper, metrics);
+                Tracker tracker = new Tracker(store, http, udp, sweeper, metrics);
+                if (config.adminEnabled()) {
+                    try {
+                        tracker.admin = new AdminServer(
+                                config, (PrometheusMeterRegistry) registry, store, metrics, version());
+                        tracker.admin.start();
+                    } catch (RuntimeException e) {
+                        // e.g. the admin port is taken: undo what started; the store is closed below.
+                        http.close();
+                        if (udp != null) {
+                            udp.close();
+                        }
+                        sweeper.shutdownNow();
+                        metrics.close();
+                        throw e;
+                    }
+                }
+                return tracker;
             } catch (RuntimeException e) {
                 store.close();
                 throw e;
@@ -223,6 +267,11 @@ public final class TrackerMain {
         /** The bound UDP addresses; empty when {@code udp.enabled=false}. */
         public List<InetSocketAddress> udpAddresses() {
             return udp == null ? List.of() : udp.addresses();
+        }
+
+        /** The bound admin address (useful with {@code admin.port=0}); {@code null} when admin is disabled. */
+        public InetSocketAddress adminAddress() {
+            return admin == null ? null : admin.address();
         }
 
         public SwarmStore store() {
@@ -240,6 +289,9 @@ public final class TrackerMain {
                 return;
             }
             closed = true;
+            if (admin != null) {
+                admin.close();
+            }
             http.close();
             if (udp != null) {
                 udp.close();
@@ -251,6 +303,7 @@ public final class TrackerMain {
                 Thread.currentThread().interrupt();
             }
             store.close();
+            metrics.close();
             LOG.info("Hayate stopped; store closed cleanly");
         }
     }

@@ -54,7 +54,8 @@ class EndToEndClientTest {
                                 "http.io_threads", "2",
                                 "udp.host", "127.0.0.1",
                                 "udp.port", "0",
-                                "udp.threads", "1")),
+                                "udp.threads", "1",
+                                "admin.enabled", "false")),
                 new SimpleMeterRegistry());
         http = tracker.httpAddresses().get(0);
         udp = tracker.udpAddresses().get(0);

@@ -48,6 +48,9 @@ public final class ConfigLoader {
         d.put("store.path", "");
         d.put("store.max_peers", "2000000");
         d.put("store.max_torrents", "1000000");
+        d.put("admin.enabled", "true");
+        d.put("admin.host", "127.0.0.1");
+        d.put("admin.port", "6970");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -108,6 +111,11 @@ public final class ConfigLoader {
                     + ") must not exceed announce.numwant_max (" + numWantMax + ")");
         }
         String storePath = v.get("store.path");
+        int adminPort = intIn(v, "admin.port", 0, 65_535);
+        if (bool(v, "admin.enabled") && adminPort != 0 && adminPort == intIn(v, "http.port", 0, 65_535)) {
+            // The admin listener must never share the public port (its pages would be public).
+            throw new ConfigException("admin.port (" + adminPort + ") must differ from http.port");
+        }
         return new TrackerConfig(
                 hosts(v, "http.host"),
                 intIn(v, "http.port", 0, 65_535),
@@ -132,7 +140,10 @@ public final class ConfigLoader {
                 intIn(v, "scrape.max_hashes", 1, 1_000),
                 storePath.isEmpty() ? null : Path.of(storePath),
                 longIn(v, "store.max_peers", 1, 1_000_000_000L),
-                longIn(v, "store.max_torrents", 1, 1_000_000_000L));
+                longIn(v, "store.max_torrents", 1, 1_000_000_000L),
+                bool(v, "admin.enabled"),
+                adminHost(v, "admin.host"),
+                adminPort);
     }
 
     private static int intIn(Map<String, String> v, String key, int min, int max) {
@@ -182,6 +193,15 @@ public final class ConfigLoader {
             throw new ConfigException(key + ": at least one address is needed");
         }
         return out;
+    }
+
+    /** One literal address: the admin listener serves operators only, so it binds exactly one address. */
+    private static String adminHost(Map<String, String> v, String key) {
+        List<String> hosts = hosts(v, key);
+        if (hosts.size() != 1) {
+            throw new ConfigException(key + ": exactly one address is needed");
+        }
+        return hosts.get(0);
     }
 
     private static List<Cidr> cidrs(Map<String, String> v, String key) {

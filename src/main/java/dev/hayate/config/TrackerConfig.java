@@ -31,6 +31,9 @@ import java.util.List;
  * @param storePath {@code store.path}; {@code null} means in-memory
  * @param maxPeers {@code store.max_peers}
  * @param maxTorrents {@code store.max_torrents}
+ * @param adminEnabled {@code admin.enabled}: serve /metrics and the status page on the admin listener
+ * @param adminHost {@code admin.host}, one literal address
+ * @param adminPort {@code admin.port}
  */
 public record TrackerConfig(
         List<String> httpHosts,
@@ -56,7 +59,10 @@ public record TrackerConfig(
         int maxScrapeHashes,
         Path storePath,
         long maxPeers,
-        long maxTorrents) {
+        long maxTorrents,
+        boolean adminEnabled,
+        String adminHost,
+        int adminPort) {
 
     public TrackerConfig {
         httpHosts = List.copyOf(httpHosts);

@@ -4,6 +4,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -16,7 +23,7 @@ import java.util.function.DoubleSupplier;
  *
  * <p>Names start with {@code hayate.}; the Prometheus registry renders them as {@code hayate_…}.
  */
-public final class TrackerMetrics {
+public final class TrackerMetrics implements AutoCloseable {
     public static final int PROTOCOL_HTTP = 0;
     public static final int PROTOCOL_UDP = 1;
     private static final String[] PROTOCOLS = {"http", "udp"};
@@ -29,6 +36,7 @@ public final class TrackerMetrics {
     private final Counter udpDropped;
     private final Timer[] requestLatency;
     private final MeterRegistry registry;
+    private JvmGcMetrics gcMetrics;
 
     /**
      * @param eventNames tag values for announce events, indexed by the caller's event ordinal
@@ -81,15 +89,51 @@ public final class TrackerMetrics {
                 .register(registry);
     }
 
-    /** Registers the store gauges; call once at start-up. */
+    /**
+     * Registers the store gauges; call once at start-up. The suppliers are usually method references that nothing
+     * else holds, and a Micrometer gauge only weakly references its object by default: without
+     * {@code strongReference(true)} the first GC collects them and the gauges read NaN.
+     */
     public void bindStore(
             DoubleSupplier torrents, DoubleSupplier seeders, DoubleSupplier leechers, DoubleSupplier capacityUsed) {
-        Gauge.builder("hayate.torrents", torrents, DoubleSupplier::getAsDouble).description("Torrents with at least one peer").register(registry);
-        Gauge.builder("hayate.seeders", seeders, DoubleSupplier::getAsDouble).description("Seeders stored").register(registry);
-        Gauge.builder("hayate.leechers", leechers, DoubleSupplier::getAsDouble).description("Leechers stored").register(registry);
-        Gauge.builder("hayate.store.capacity.used", capacityUsed, DoubleSupplier::getAsDouble)
-                .description("Peers stored as a fraction of store.max_peers")
+        gauge("hayate.torrents", "Torrents with at least one peer", torrents);
+        gauge("hayate.seeders", "Seeders stored", seeders);
+        gauge("hayate.leechers", "Leechers stored", leechers);
+        gauge("hayate.store.capacity.used", "Peers stored as a fraction of store.max_peers", capacityUsed);
+    }
+
+    private void gauge(String name, String description, DoubleSupplier value) {
+        Gauge.builder(name, value, DoubleSupplier::getAsDouble)
+                .description(description)
+                .strongReference(true)
                 .register(registry);
+    }
+
+    /**
+     * Registers the standard JVM and process meters ({@code jvm_memory_*}, {@code jvm_gc_*}, {@code jvm_threads_*},
+     * {@code jvm_classes_*}, {@code process_cpu_usage}, {@code system_cpu_usage}, {@code process_uptime_seconds},
+     * {@code process_files_open_files}); call once at start-up. {@link #close()} removes the GC listeners.
+     */
+    public void bindJvmAndProcess() {
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics = new JvmGcMetrics();
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    /** Announces answered so far, over every protocol and event. Sums the counters: for samplers, not per request. */
+    public long announcesTotal() {
+        double sum = 0;
+        for (Counter[] byEvent : announces) {
+            for (Counter c : byEvent) {
+                sum += c.count();
+            }
+        }
+        return (long) sum;
     }
 
     public void announce(int protocol, int event) {
@@ -122,5 +166,13 @@ public final class TrackerMetrics {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /** Unhooks the GC notification listener registered by {@link #bindJvmAndProcess()}. */
+    @Override
+    public void close() {
+        if (gcMetrics != null) {
+            gcMetrics.close();
+        }
     }
 }

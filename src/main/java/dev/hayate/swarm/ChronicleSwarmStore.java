@@ -852,7 +852,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 try {
                     Files.deleteIfExists(marker);
                 } catch (IOException e) {
-                    LOG.warn("cannot delete {}: the next open will run recovery", marker, e);
+                    LOG.warn("cannot delete {}: the next open will run recovery ({})", marker, e.toString());
                 }
             }
         }

@@ -91,4 +91,31 @@ class ConfigLoaderTest {
         assertTrue(p.get(2).contains(new byte[] {(byte) 192, 0, 2, 9}, 4));
         assertArrayEquals(new byte[] {1, 2, 3, 4}, Cidr.parseLiteral("::ffff:1.2.3.4"));
     }
+
+    @Test
+    void shouldKeepTheAdminListenerOnLoopbackWhenNothingIsSet() {
+        TrackerConfig c = TrackerConfig.defaults();
+        assertTrue(c.adminEnabled());
+        assertEquals("127.0.0.1", c.adminHost());
+        assertEquals(6970, c.adminPort());
+    }
+
+    @Test
+    void shouldFailNamingTheKeyWhenTheAdminHostIsNotOneAddress() {
+        for (String bad : List.of("127.0.0.1,::1", "localhost", "")) {
+            ConfigException e = assertThrows(
+                    ConfigException.class, () -> ConfigLoader.load(new Properties(), Map.of("admin.host", bad)));
+            assertTrue(e.getMessage().contains("admin.host"), e.getMessage());
+        }
+    }
+
+    @Test
+    void shouldFailWhenTheAdminPortIsThePublicPort() {
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.load(new Properties(), Map.of("http.port", "7000", "admin.port", "7000")));
+        assertTrue(e.getMessage().contains("admin.port"), e.getMessage());
+        assertFalse(ConfigLoader.load(new Properties(), Map.of("admin.port", "6969", "admin.enabled", "false"))
+                .adminEnabled());
+    }
 }

@@ -47,7 +47,7 @@ class TrackerHttpTest {
                         "http.io_threads", "2",
                         "store.max_peers", "100000",
                         "store.max_torrents", "10000",
-                        "http.trusted_proxies", "127.0.0.2/32"));
+                        "http.trusted_proxies", "127.0.0.2/32", "admin.enabled", "false"));
         tracker = Tracker.start(config, new SimpleMeterRegistry());
         for (InetSocketAddress a : tracker.httpAddresses()) {
             if (a.getAddress() instanceof Inet6Address) {

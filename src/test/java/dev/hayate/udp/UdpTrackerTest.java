@@ -45,7 +45,7 @@ class UdpTrackerTest {
                                 "udp.port", "0",
                                 "udp.threads", "2",
                                 "store.max_peers", "10000",
-                                "store.max_torrents", "1000")),
+                                "store.max_torrents", "1000", "admin.enabled", "false")),
                 new SimpleMeterRegistry());
         for (InetSocketAddress a : tracker.udpAddresses()) {
             if (a.getAddress() instanceof Inet6Address) {

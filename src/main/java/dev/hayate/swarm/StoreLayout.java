@@ -93,8 +93,12 @@ final class StoreLayout {
     static final int MAX_PAGE_NUMBER = (1 << LIST_SHIFT) - 1;
 
     // pages value
-    /** Small pages keep tiny swarms (most of them) cheap; 16 x 40 B = 640 B per page. */
-    static final int PAGE_ENTRIES = 16;
+    /**
+     * Entries per page: 4 x 40 B = 160 B. Most swarms are tiny, and each non-empty list costs at least one page, so
+     * the page size sets the memory per torrent. Measured (600k torrents, 1.8M peers, in-memory, JDK 17): RSS 891 MiB
+     * with 16 entries, 636 MiB with 8, 496 MiB with 4. A selection of 50 peers reads 13 pages instead of 4.
+     */
+    static final int PAGE_ENTRIES = 4;
     static final int ENTRY_WIRE_OFFSET = 0;
     static final int ENTRY_PEER_ID_OFFSET = 18;
     static final int ENTRY_LENGTH = 40;

@@ -32,9 +32,13 @@ for target in "${targets[@]}"; do
   echo "fuzz: $target"
   start=$(date +%s)
   # surefire:test alone: the classes are already compiled. Jazzer fuzzes one target per JVM.
-  if JAZZER_FUZZ=1 mvn -q -B surefire:test -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false; then
+  # libFuzzer's progress lines (#123 NEW/REDUCE/pulse ...) are dropped; everything else, findings included, shows.
+  if JAZZER_FUZZ=1 mvn -q -B surefire:test -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false 2>&1 \
+      | sed -u '/^#[0-9]/d'; then
+    echo
     echo "fuzz: $target: no finding in $(( $(date +%s) - start )) s"
   else
+    echo
     echo "fuzz: $target: FINDING (or failure), see target/surefire-reports/" >&2
     failed+=("$target")
   fi

@@ -79,6 +79,14 @@ class BencodeWriterFuzzTest {
             byte[] compactPeer = v4 ? Arrays.copyOfRange(p4, k * 6, k * 6 + 6) : Arrays.copyOfRange(p6, k * 18, k * 18 + 18);
             Map<String, Object> peer = Bencode.dict(peers.get(i));
             byte[] address = InetAddress.getByName(Bencode.string(peer.get("ip"))).getAddress();
+            if (addressLength == 16 && address.length == 4) {
+                // The JDK parses "::ffff:a.b.c.d" to an IPv4 address (the first finding of fuzz.sh, in this harness).
+                byte[] mapped = new byte[16];
+                mapped[10] = (byte) 0xFF;
+                mapped[11] = (byte) 0xFF;
+                System.arraycopy(address, 0, mapped, 12, 4);
+                address = mapped;
+            }
             assertArrayEquals(Arrays.copyOf(compactPeer, addressLength), address);
             int port = ((compactPeer[addressLength] & 0xFF) << 8) | (compactPeer[addressLength + 1] & 0xFF);
             assertEquals((long) port, peer.get("port"));

@@ -75,9 +75,9 @@ class UdpCodecFuzzTest {
         int transactionId = data.consumeInt();
         byte[] infoHash = QueryScannerFuzzTest.bytes(data, 20);
         byte[] peerId = QueryScannerFuzzTest.bytes(data, 20);
-        long downloaded = data.consumeLong(0, Long.MAX_VALUE);
-        long left = data.consumeLong(0, Long.MAX_VALUE);
-        long uploaded = data.consumeLong(0, Long.MAX_VALUE);
+        long downloaded = QueryScannerFuzzTest.nonNegative(data);
+        long left = QueryScannerFuzzTest.nonNegative(data);
+        long uploaded = QueryScannerFuzzTest.nonNegative(data);
         AnnounceEvent event = data.pickValue(AnnounceEvent.values());
         int key = data.consumeInt();
         int numWant = data.consumeInt();

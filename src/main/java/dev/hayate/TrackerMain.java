@@ -7,6 +7,7 @@ import dev.hayate.http.TrackerServer;
 import dev.hayate.metrics.TrackerMetrics;
 import dev.hayate.protocol.AnnounceEvent;
 import dev.hayate.protocol.FailureReason;
+import dev.hayate.swarm.AccessPolicy;
 import dev.hayate.swarm.ChronicleSwarmStore;
 import dev.hayate.swarm.SwarmOptions;
 import dev.hayate.swarm.SwarmStore;
@@ -165,6 +166,9 @@ public final class TrackerMain {
         }
 
         public static Tracker start(TrackerConfig config, MeterRegistry registry) {
+            // Read the access list before opening anything, so a bad line stops start-up with nothing to undo.
+            AccessPolicy access = AccessPolicy.load(
+                    AccessPolicy.Mode.valueOf(config.accessMode().name()), config.accessFile());
             SwarmStore store = ChronicleSwarmStore.open(new SwarmOptions(
                     config.maxPeers(),
                     config.maxTorrents(),
@@ -178,10 +182,10 @@ public final class TrackerMain {
                         Arrays.stream(FailureReason.values()).map(Enum::name).toList());
                 metrics.bindStore(
                         store::torrentCount, store::seederCount, store::leecherCount, store::peerCapacityUsed);
-                UdpTracker udp = config.udpEnabled() ? new UdpTracker(config, store, metrics) : null;
+                UdpTracker udp = config.udpEnabled() ? new UdpTracker(config, store, metrics, access) : null;
                 TrackerServer http;
                 try {
-                    http = new TrackerServer(config, store, metrics);
+                    http = new TrackerServer(config, store, metrics, access);
                     http.start();
                 } catch (RuntimeException e) {
                     if (udp != null) {
@@ -209,6 +213,10 @@ public final class TrackerMain {
                         period,
                         period,
                         TimeUnit.SECONDS);
+                if (access.mode() != AccessPolicy.Mode.OFF) {
+                    long reload = config.accessReloadSeconds();
+                    sweeper.scheduleWithFixedDelay(access::reloadIfChanged, reload, reload, TimeUnit.SECONDS);
+                }
                 return new Tracker(store, http, udp, sweeper, metrics);
             } catch (RuntimeException e) {
                 store.close();

@@ -48,6 +48,12 @@ public final class ConfigLoader {
         d.put("store.path", "");
         d.put("store.max_peers", "2000000");
         d.put("store.max_torrents", "1000000");
+        d.put("http.request_timeout_seconds", "10");
+        d.put("http.idle_timeout_seconds", "60");
+        d.put("http.max_connections", "100000");
+        d.put("access.mode", "off");
+        d.put("access.file", "");
+        d.put("access.reload_seconds", "5");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -108,6 +114,11 @@ public final class ConfigLoader {
                     + ") must not exceed announce.numwant_max (" + numWantMax + ")");
         }
         String storePath = v.get("store.path");
+        TrackerConfig.AccessMode accessMode = accessMode(v, "access.mode");
+        String accessFile = v.get("access.file");
+        if (accessMode != TrackerConfig.AccessMode.OFF && accessFile.isEmpty()) {
+            throw new ConfigException("access.file: needed when access.mode is " + v.get("access.mode"));
+        }
         return new TrackerConfig(
                 hosts(v, "http.host"),
                 intIn(v, "http.port", 0, 65_535),
@@ -132,7 +143,26 @@ public final class ConfigLoader {
                 intIn(v, "scrape.max_hashes", 1, 1_000),
                 storePath.isEmpty() ? null : Path.of(storePath),
                 longIn(v, "store.max_peers", 1, 1_000_000_000L),
-                longIn(v, "store.max_torrents", 1, 1_000_000_000L));
+                longIn(v, "store.max_torrents", 1, 1_000_000_000L),
+                intIn(v, "http.request_timeout_seconds", 1, 3_600),
+                intIn(v, "http.idle_timeout_seconds", 1, 86_400),
+                intIn(v, "http.max_connections", 1, 10_000_000),
+                accessMode,
+                accessMode == TrackerConfig.AccessMode.OFF ? null : Path.of(accessFile),
+                intIn(v, "access.reload_seconds", 1, 86_400));
+    }
+
+    private static TrackerConfig.AccessMode accessMode(Map<String, String> v, String key) {
+        switch (v.get(key).toLowerCase(java.util.Locale.ROOT)) {
+            case "off":
+                return TrackerConfig.AccessMode.OFF;
+            case "allow":
+                return TrackerConfig.AccessMode.ALLOW;
+            case "deny":
+                return TrackerConfig.AccessMode.DENY;
+            default:
+                throw new ConfigException(key + ": '" + v.get(key) + "' must be off, allow or deny");
+        }
     }
 
     private static int intIn(Map<String, String> v, String key, int min, int max) {

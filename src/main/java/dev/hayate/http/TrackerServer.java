@@ -43,8 +43,9 @@ public final class TrackerServer implements AutoCloseable {
                 .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.httpIdleTimeoutSeconds() * 1000)
                 .setServerOption(UndertowOptions.IDLE_TIMEOUT, config.httpIdleTimeoutSeconds() * 1000)
                 // At max_connections a listener stops accepting until it is below 90% again; new connections wait
-                // in the backlog meanwhile, and open ones are served as usual.
-                .setSocketOption(Options.CONNECTION_HIGH_WATER, config.httpMaxConnections())
+                // in the backlog meanwhile, and open ones are served as usual. XNIO stops one short of its high
+                // water mark (measured: 20 accepts 19), hence the + 1.
+                .setSocketOption(Options.CONNECTION_HIGH_WATER, config.httpMaxConnections() + 1)
                 .setSocketOption(Options.CONNECTION_LOW_WATER, lowWater(config.httpMaxConnections()))
                 .setHandler(new TrackerHandler(config, store, metrics, access));
         for (String host : config.httpHosts()) {

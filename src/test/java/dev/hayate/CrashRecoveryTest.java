@@ -59,7 +59,8 @@ class CrashRecoveryTest {
         BlockingQueue<String> log = new LinkedBlockingQueue<>();
         List<String> seen = new ArrayList<>();
         Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            try (BufferedReader r =
+                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line = r.readLine(); line != null; line = r.readLine()) {
                     log.add(line);
                 }

@@ -76,7 +76,8 @@ class BencodeWriterFuzzTest {
             boolean v4 = i < r.peers4Count;
             int k = v4 ? i : i - r.peers4Count;
             int addressLength = v4 ? 4 : 16;
-            byte[] compactPeer = v4 ? Arrays.copyOfRange(p4, k * 6, k * 6 + 6) : Arrays.copyOfRange(p6, k * 18, k * 18 + 18);
+            byte[] compactPeer =
+                    v4 ? Arrays.copyOfRange(p4, k * 6, k * 6 + 6) : Arrays.copyOfRange(p6, k * 18, k * 18 + 18);
             Map<String, Object> peer = Bencode.dict(peers.get(i));
             byte[] address = InetAddress.getByName(Bencode.string(peer.get("ip"))).getAddress();
             if (addressLength == 16 && address.length == 4) {

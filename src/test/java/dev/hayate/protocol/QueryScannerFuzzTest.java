@@ -148,12 +148,14 @@ class QueryScannerFuzzTest {
         List<Path> announces = seeds("QueryScannerFuzzTestInputs/scanAnnounce");
         assertTrue(announces.size() >= 30, "announce seeds: " + announces.size());
         for (Path seed : announces) {
-            assertNull(scanner.scanAnnounce(Files.readString(seed, StandardCharsets.ISO_8859_1), announce), seed.toString());
+            String query = Files.readString(seed, StandardCharsets.ISO_8859_1);
+            assertNull(scanner.scanAnnounce(query, announce), seed.toString());
         }
         List<Path> scrapes = seeds("QueryScannerFuzzTestInputs/scanScrape");
         assertTrue(scrapes.size() >= 7, "scrape seeds: " + scrapes.size());
         for (Path seed : scrapes) {
-            assertNull(scanner.scanScrape(Files.readString(seed, StandardCharsets.ISO_8859_1), scrape), seed.toString());
+            String query = Files.readString(seed, StandardCharsets.ISO_8859_1);
+            assertNull(scanner.scanScrape(query, scrape), seed.toString());
             assertTrue(scrape.count >= 1, seed.toString());
         }
     }

@@ -102,6 +102,30 @@ class AccessListTest {
         }
     }
 
+    /** A UDP connect and scrape of {@code hex}; returns seeders, completed, leechers. */
+    private static int[] udpScrape(Tracker t, String hex) throws IOException {
+        InetSocketAddress server = t.udpAddresses().get(0);
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            s.setSoTimeout(3_000);
+            byte[] in = new byte[2048];
+            byte[] connect = ByteBuffer.allocate(16).putLong(0x41727101980L).putInt(0).putInt(7).array();
+            s.send(new DatagramPacket(connect, 16, server));
+            DatagramPacket p = new DatagramPacket(in, in.length);
+            s.receive(p);
+            long id = ByteBuffer.wrap(in, 8, 8).getLong();
+            byte[] scrape = ByteBuffer.allocate(36).putLong(id).putInt(2).putInt(9).put(HexFormat.of().parseHex(hex))
+                    .array();
+            s.send(new DatagramPacket(scrape, scrape.length, server));
+            p = new DatagramPacket(in, in.length);
+            s.receive(p);
+            assertEquals(20, p.getLength());
+            ByteBuffer r = ByteBuffer.wrap(in, 0, 20);
+            assertEquals(2, r.getInt(), "action scrape");
+            assertEquals(9, r.getInt());
+            return new int[] {r.getInt(), r.getInt(), r.getInt()};
+        }
+    }
+
     @Test
     void shouldRefuseUnlistedTorrentsOverHttpAndUdpWhenModeIsAllow() throws Exception {
         Path file = Files.writeString(dir.resolve("allow.txt"), "# our torrents\n" + ALLOWED + "\n");
@@ -112,6 +136,8 @@ class AccessListTest {
             assertEquals(0L, scrapeComplete(t, OTHER), "a refused torrent scrapes as zeros");
             assertEquals("action 1", udpAnnounce(t, ALLOWED));
             assertEquals("error: torrent not allowed on this tracker", udpAnnounce(t, OTHER));
+            assertEquals(2, udpScrape(t, ALLOWED)[0], "the HTTP and the UDP seeder");
+            assertEquals(0, udpScrape(t, OTHER)[0]);
         }
     }
 
@@ -122,6 +148,18 @@ class AccessListTest {
             assertEquals(null, reason(announce(t, ALLOWED, 6881)));
             assertEquals("torrent not allowed on this tracker", reason(announce(t, OTHER, 6881)));
             assertEquals("error: torrent not allowed on this tracker", udpAnnounce(t, OTHER));
+
+            // Denied later: its peers are still stored until they expire, but a scrape shows zeros.
+            assertEquals(1L, scrapeComplete(t, ALLOWED));
+            Files.writeString(file, OTHER + "\n" + ALLOWED + "\n");
+            Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis() + 2_000));
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (reason(announce(t, ALLOWED, 6881)) == null && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertEquals("torrent not allowed on this tracker", reason(announce(t, ALLOWED, 6881)));
+            assertEquals(0L, scrapeComplete(t, ALLOWED));
+            assertEquals(0, udpScrape(t, ALLOWED)[0]);
         }
     }
 

@@ -8,6 +8,7 @@ import dev.hayate.http.TrackerServer;
 import dev.hayate.metrics.TrackerMetrics;
 import dev.hayate.protocol.AnnounceEvent;
 import dev.hayate.protocol.FailureReason;
+import dev.hayate.swarm.AccessPolicy;
 import dev.hayate.swarm.ChronicleSwarmStore;
 import dev.hayate.swarm.SwarmOptions;
 import dev.hayate.swarm.SwarmStore;
@@ -191,6 +192,9 @@ public final class TrackerMain {
                 throw new IllegalArgumentException("admin.enabled=true needs a PrometheusMeterRegistry to serve "
                         + "/metrics; got " + registry.getClass().getSimpleName());
             }
+            // Read the access list before opening anything, so a bad line stops start-up with nothing to undo.
+            AccessPolicy access = AccessPolicy.load(
+                    AccessPolicy.Mode.valueOf(config.accessMode().name()), config.accessFile());
             SwarmStore store = ChronicleSwarmStore.open(new SwarmOptions(
                     config.maxPeers(),
                     config.maxTorrents(),
@@ -205,10 +209,10 @@ public final class TrackerMain {
                 metrics.bindStore(
                         store::torrentCount, store::seederCount, store::leecherCount, store::peerCapacityUsed);
                 metrics.bindJvmAndProcess();
-                UdpTracker udp = config.udpEnabled() ? new UdpTracker(config, store, metrics) : null;
+                UdpTracker udp = config.udpEnabled() ? new UdpTracker(config, store, metrics, access) : null;
                 TrackerServer http;
                 try {
-                    http = new TrackerServer(config, store, metrics);
+                    http = new TrackerServer(config, store, metrics, access);
                     http.start();
                 } catch (RuntimeException e) {
                     if (udp != null) {
@@ -236,6 +240,10 @@ public final class TrackerMain {
                         period,
                         period,
                         TimeUnit.SECONDS);
+                if (access.mode() != AccessPolicy.Mode.OFF) {
+                    long reload = config.accessReloadSeconds();
+                    sweeper.scheduleWithFixedDelay(access::reloadIfChanged, reload, reload, TimeUnit.SECONDS);
+                }
                 Tracker tracker = new Tracker(store, http, udp, sweeper, metrics);
                 if (config.adminEnabled()) {
                     try {

@@ -51,6 +51,12 @@ public final class ConfigLoader {
         d.put("admin.enabled", "true");
         d.put("admin.host", "127.0.0.1");
         d.put("admin.port", "6970");
+        d.put("http.request_timeout_seconds", "10");
+        d.put("http.idle_timeout_seconds", "60");
+        d.put("http.max_connections", "100000");
+        d.put("access.mode", "off");
+        d.put("access.file", "");
+        d.put("access.reload_seconds", "5");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -116,6 +122,11 @@ public final class ConfigLoader {
             // The admin listener must never share the public port (its pages would be public).
             throw new ConfigException("admin.port (" + adminPort + ") must differ from http.port");
         }
+        TrackerConfig.AccessMode accessMode = accessMode(v, "access.mode");
+        String accessFile = v.get("access.file");
+        if (accessMode != TrackerConfig.AccessMode.OFF && accessFile.isEmpty()) {
+            throw new ConfigException("access.file: needed when access.mode is " + v.get("access.mode"));
+        }
         return new TrackerConfig(
                 hosts(v, "http.host"),
                 intIn(v, "http.port", 0, 65_535),
@@ -143,7 +154,26 @@ public final class ConfigLoader {
                 longIn(v, "store.max_torrents", 1, 1_000_000_000L),
                 bool(v, "admin.enabled"),
                 adminHost(v, "admin.host"),
-                adminPort);
+                adminPort,
+                intIn(v, "http.request_timeout_seconds", 1, 3_600),
+                intIn(v, "http.idle_timeout_seconds", 1, 86_400),
+                intIn(v, "http.max_connections", 1, 10_000_000),
+                accessMode,
+                accessMode == TrackerConfig.AccessMode.OFF ? null : Path.of(accessFile),
+                intIn(v, "access.reload_seconds", 1, 86_400));
+    }
+
+    private static TrackerConfig.AccessMode accessMode(Map<String, String> v, String key) {
+        switch (v.get(key).toLowerCase(java.util.Locale.ROOT)) {
+            case "off":
+                return TrackerConfig.AccessMode.OFF;
+            case "allow":
+                return TrackerConfig.AccessMode.ALLOW;
+            case "deny":
+                return TrackerConfig.AccessMode.DENY;
+            default:
+                throw new ConfigException(key + ": '" + v.get(key) + "' must be off, allow or deny");
+        }
     }
 
     private static int intIn(Map<String, String> v, String key, int min, int max) {

@@ -34,6 +34,13 @@ import java.util.List;
  * @param adminEnabled {@code admin.enabled}: serve /metrics and the status page on the admin listener
  * @param adminHost {@code admin.host}, one literal address
  * @param adminPort {@code admin.port}
+ * @param httpRequestTimeoutSeconds {@code http.request_timeout_seconds}: longest time to receive one request's line and
+ *     headers
+ * @param httpIdleTimeoutSeconds {@code http.idle_timeout_seconds}: longest time a connection may sit with no request
+ * @param httpMaxConnections {@code http.max_connections}: open connections per listener before accepting pauses
+ * @param accessMode {@code access.mode}
+ * @param accessFile {@code access.file}; {@code null} when {@code access.mode=off}
+ * @param accessReloadSeconds {@code access.reload_seconds}
  */
 public record TrackerConfig(
         List<String> httpHosts,
@@ -62,7 +69,23 @@ public record TrackerConfig(
         long maxTorrents,
         boolean adminEnabled,
         String adminHost,
-        int adminPort) {
+        int adminPort,
+        int httpRequestTimeoutSeconds,
+        int httpIdleTimeoutSeconds,
+        int httpMaxConnections,
+        AccessMode accessMode,
+        Path accessFile,
+        int accessReloadSeconds) {
+
+    /** {@code access.mode}: which info_hashes the tracker serves. */
+    public enum AccessMode {
+        /** Every torrent. */
+        OFF,
+        /** Only the torrents listed in {@code access.file}. */
+        ALLOW,
+        /** Every torrent except those listed in {@code access.file}. */
+        DENY
+    }
 
     public TrackerConfig {
         httpHosts = List.copyOf(httpHosts);

@@ -9,6 +9,7 @@ import dev.hayate.protocol.FailureReason;
 import dev.hayate.protocol.QueryScanner;
 import dev.hayate.protocol.ScrapeRequest;
 import dev.hayate.protocol.ScrapeResponse;
+import dev.hayate.swarm.AccessPolicy;
 import dev.hayate.swarm.SwarmStore;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -51,8 +52,14 @@ public final class TrackerHandler implements HttpHandler {
     private final boolean allowIpParam;
     private final boolean resolveForwarded;
     private final ThreadLocal<Scratch> scratch;
+    private final AccessPolicy access;
 
     public TrackerHandler(TrackerConfig config, SwarmStore store, TrackerMetrics metrics) {
+        this(config, store, metrics, AccessPolicy.OPEN);
+    }
+
+    public TrackerHandler(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
+        this.access = access;
         this.store = store;
         this.metrics = metrics;
         this.addressResolver = new PeerAddressResolver(config.trustedProxies());
@@ -131,6 +138,10 @@ public final class TrackerHandler implements HttpHandler {
             fail(exchange, s, StatusCodes.OK, failure);
             return;
         }
+        if (!access.allows(request.infoHash)) {
+            fail(exchange, s, StatusCodes.OK, FailureReason.TORRENT_NOT_ALLOWED);
+            return;
+        }
         int addressLength = peerAddress(exchange, s);
         byte[] peerAddress = s.address;
         int peerAddressLength = addressLength;
@@ -176,9 +187,27 @@ public final class TrackerHandler implements HttpHandler {
         }
         ScrapeResponse response = s.scrapeResponse;
         store.scrape(request, response);
+        zeroRefused(access, request, response);
         int length = BencodeWriter.writeScrape(request, response, s.scrapeOrder, s.out, 0);
         metrics.scrape(TrackerMetrics.PROTOCOL_HTTP);
         send(exchange, s, StatusCodes.OK, length);
+    }
+
+    /**
+     * A refused torrent scrapes as zeros, like a torrent the tracker does not know: the answer keeps one entry per
+     * requested hash (BEP 48) and says nothing about peers left over from before the torrent was refused.
+     */
+    static void zeroRefused(AccessPolicy access, ScrapeRequest request, ScrapeResponse response) {
+        if (access.mode() == AccessPolicy.Mode.OFF) {
+            return;
+        }
+        for (int i = 0; i < request.count; i++) {
+            if (!access.allows(request.infoHashes, request.offsetOf(i))) {
+                response.complete[i] = 0;
+                response.downloaded[i] = 0;
+                response.incomplete[i] = 0;
+            }
+        }
     }
 
     private int peerAddress(HttpServerExchange exchange, Scratch s) {

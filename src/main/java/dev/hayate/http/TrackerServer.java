@@ -2,6 +2,7 @@ package dev.hayate.http;
 
 import dev.hayate.config.TrackerConfig;
 import dev.hayate.metrics.TrackerMetrics;
+import dev.hayate.swarm.AccessPolicy;
 import dev.hayate.swarm.SwarmStore;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -19,6 +20,10 @@ public final class TrackerServer implements AutoCloseable {
     private final Undertow undertow;
 
     public TrackerServer(TrackerConfig config, SwarmStore store, TrackerMetrics metrics) {
+        this(config, store, metrics, AccessPolicy.OPEN);
+    }
+
+    public TrackerServer(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
         Undertow.Builder builder = Undertow.builder()
                 .setIoThreads(config.httpIoThreads())
                 // Announces and scrapes never leave the IO threads; the worker pool only exists because XNIO
@@ -32,11 +37,25 @@ public final class TrackerServer implements AutoCloseable {
                 .setSocketOption(Options.BACKLOG, config.httpBacklog())
                 .setSocketOption(Options.TCP_NODELAY, true)
                 .setSocketOption(Options.REUSE_ADDRESSES, true)
-                .setHandler(new TrackerHandler(config, store, metrics));
+                // Slow and idle clients: a request's line and headers must arrive within the parse timeout
+                // (slowloris), and a connection with no request in progress is closed after the idle timeout.
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, config.httpRequestTimeoutSeconds() * 1000)
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.httpIdleTimeoutSeconds() * 1000)
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, config.httpIdleTimeoutSeconds() * 1000)
+                // At max_connections a listener stops accepting until it is below 90% again; new connections wait
+                // in the backlog meanwhile, and open ones are served as usual. XNIO stops one short of its high
+                // water mark (measured: 20 accepts 19), hence the + 1.
+                .setSocketOption(Options.CONNECTION_HIGH_WATER, config.httpMaxConnections() + 1)
+                .setSocketOption(Options.CONNECTION_LOW_WATER, lowWater(config.httpMaxConnections()))
+                .setHandler(new TrackerHandler(config, store, metrics, access));
         for (String host : config.httpHosts()) {
             builder.addHttpListener(config.httpPort(), host);
         }
         this.undertow = builder.build();
+    }
+
+    static int lowWater(int highWater) {
+        return Math.max(1, highWater - Math.max(1, highWater / 10));
     }
 
     public void start() {

@@ -23,7 +23,8 @@ public enum FailureReason {
     TRACKER_FULL("tracker is full"),
     NOT_FOUND("not found: use /announce or /scrape"),
     METHOD_NOT_ALLOWED("method not allowed: use GET"),
-    INTERNAL_ERROR("internal error");
+    INTERNAL_ERROR("internal error"),
+    TORRENT_NOT_ALLOWED("torrent not allowed on this tracker");
 
     private final String text;
     private final byte[] textBytes;

@@ -8,6 +8,7 @@ import dev.hayate.protocol.FailureReason;
 import dev.hayate.protocol.InetText;
 import dev.hayate.protocol.UdpCodec;
 import dev.hayate.protocol.UdpRequest;
+import dev.hayate.swarm.AccessPolicy;
 import dev.hayate.swarm.SwarmStore;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -58,8 +59,14 @@ public final class UdpTracker implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final List<InetSocketAddress> addresses = new ArrayList<>();
     private volatile boolean running;
+    private final AccessPolicy access;
 
     public UdpTracker(TrackerConfig config, SwarmStore store, TrackerMetrics metrics) {
+        this(config, store, metrics, AccessPolicy.OPEN);
+    }
+
+    public UdpTracker(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
+        this.access = access;
         this.store = store;
         this.metrics = metrics;
         this.connectionIds = new ConnectionIds(config.udpConnectionIdTtlSeconds());
@@ -183,6 +190,7 @@ public final class UdpTracker implements AutoCloseable {
         }
         if (parse == UdpCodec.Parse.SCRAPE) {
             store.scrape(req.scrape, loop.scrapeResponse);
+            zeroRefused(req.scrape, loop.scrapeResponse);
             UdpCodec.writeScrape(out, req.transactionId, loop.scrapeResponse);
             metrics.scrape(TrackerMetrics.PROTOCOL_UDP);
             send(ch, out, source);
@@ -190,6 +198,11 @@ public final class UdpTracker implements AutoCloseable {
             return;
         }
         AnnounceRequest a = req.announce;
+        if (!access.allows(a.infoHash)) {
+            // The sender proved its address with a connection id, so an error packet is safe to send.
+            fail(ch, loop, source, FailureReason.TORRENT_NOT_ALLOWED, Integer.MAX_VALUE);
+            return;
+        }
         boolean v6 = loop.addressLength == 16;
         byte[] peerAddress = loop.address;
         int peerAddressLength = loop.addressLength;
@@ -210,6 +223,20 @@ public final class UdpTracker implements AutoCloseable {
         metrics.announce(TrackerMetrics.PROTOCOL_UDP, a.event.ordinal());
         send(ch, out, source);
         metrics.latency(TrackerMetrics.PROTOCOL_UDP, System.nanoTime() - startNanos);
+    }
+
+    /** A refused torrent scrapes as zeros, as over HTTP (see the README). */
+    private void zeroRefused(dev.hayate.protocol.ScrapeRequest request, dev.hayate.protocol.ScrapeResponse response) {
+        if (access.mode() == AccessPolicy.Mode.OFF) {
+            return;
+        }
+        for (int i = 0; i < request.count; i++) {
+            if (!access.allows(request.infoHashes, request.offsetOf(i))) {
+                response.complete[i] = 0;
+                response.downloaded[i] = 0;
+                response.incomplete[i] = 0;
+            }
+        }
     }
 
     private void fail(DatagramChannel ch, Loop loop, InetSocketAddress source, FailureReason reason, int maxLength) {

@@ -118,4 +118,31 @@ class ConfigLoaderTest {
         assertFalse(ConfigLoader.load(new Properties(), Map.of("admin.port", "6969", "admin.enabled", "false"))
                 .adminEnabled());
     }
+
+    @Test
+    void shouldReadHardeningKeysWhenTheyAreSetAndFailClearlyWhenTheyAreWrong() {
+        TrackerConfig d = TrackerConfig.defaults();
+        assertEquals(10, d.httpRequestTimeoutSeconds());
+        assertEquals(60, d.httpIdleTimeoutSeconds());
+        assertEquals(100_000, d.httpMaxConnections());
+        assertEquals(TrackerConfig.AccessMode.OFF, d.accessMode());
+        assertNull(d.accessFile());
+        assertEquals(5, d.accessReloadSeconds());
+
+        TrackerConfig c = ConfigLoader.load(new Properties(), Map.of("access.mode", "Deny", "access.file", "/etc/deny",
+                "http.max_connections", "50"));
+        assertEquals(TrackerConfig.AccessMode.DENY, c.accessMode());
+        assertEquals(Path.of("/etc/deny"), c.accessFile());
+        assertEquals(50, c.httpMaxConnections());
+
+        ConfigException mode = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(new Properties(), Map.of("access.mode", "whitelist")));
+        assertTrue(mode.getMessage().contains("access.mode"), mode.getMessage());
+        ConfigException file = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(new Properties(), Map.of("access.mode", "allow")));
+        assertTrue(file.getMessage().contains("access.file"), file.getMessage());
+        ConfigException timeout = assertThrows(ConfigException.class,
+                () -> ConfigLoader.load(new Properties(), Map.of("http.request_timeout_seconds", "0")));
+        assertTrue(timeout.getMessage().contains("http.request_timeout_seconds"), timeout.getMessage());
+    }
 }

@@ -59,6 +59,10 @@ final class RawHttpClient implements AutoCloseable {
         return read(!method.equals("HEAD"));
     }
 
+    void setTimeoutMillis(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
     void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();

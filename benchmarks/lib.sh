@@ -87,10 +87,18 @@ start_target() {
   rm -rf "$dir"; mkdir -p "$dir"
   case $name in
     hayate)
+      # Builds with the UDP tracker listen on udp.host (default :: = every interface) and port 6969: keep benchmarks
+      # on loopback HTTP only. Older builds reject the unknown key, hence the probe (once per script).
+      if [[ -z ${HAYATE_UDP_ARGS+x} ]]; then
+        HAYATE_UDP_ARGS=
+        if "$JAVA" -jar "$HAYATE_JAR" --print-config 2>/dev/null | grep -q '^udp\.enabled='; then
+          HAYATE_UDP_ARGS=--udp.enabled=false
+        fi
+      fi
       # Run in an empty directory so no ./tracker.properties is picked up: the built-in defaults apply.
       # shellcheck disable=SC2086
       spawn "$dir" "$dir/server.log" "$JAVA" $HAYATE_JAVA_OPTS -jar "$HAYATE_JAR" \
-        --http.host=127.0.0.1 --http.port="$port" $HAYATE_ARGS "$@" ;;
+        --http.host=127.0.0.1 --http.port="$port" $HAYATE_UDP_ARGS $HAYATE_ARGS "$@" ;;
     ceiling)
       # shellcheck disable=SC2086
       spawn "$dir" "$dir/server.log" "$JAVA" $CEILING_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.FixedBodyServer "$port" ;;
@@ -122,7 +130,7 @@ machine_info() {
   echo "# machine:     nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GB RAM", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
   echo "# load avg:    $(cut -d' ' -f1-3 /proc/loadavg) (shared machine: only same-session ratios count)"
   echo "# jdk:         $("$JAVA" -version 2>&1 | sed -n 2p) ($JAVA)"
-  echo "# java opts:   hayate: $HAYATE_JAVA_OPTS $HAYATE_ARGS | ceiling: $CEILING_JAVA_OPTS"
+  echo "# java opts:   hayate: $HAYATE_JAVA_OPTS ${HAYATE_UDP_ARGS:-} $HAYATE_ARGS | ceiling: $CEILING_JAVA_OPTS"
   echo "# wrk:         $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); opentracker: $(dpkg-query -W -f='${Version}' opentracker 2>/dev/null || echo n/a)"
   echo "# hayate jar:  $HAYATE_JAR $( [[ -f $HAYATE_JAR ]] && date -u -r "$HAYATE_JAR" '+(built %Y-%m-%d %H:%M)')"
   echo "# git:         $(git -C "$TOP_DIR" rev-parse --short HEAD 2>/dev/null || echo n/a)"

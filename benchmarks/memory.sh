@@ -64,9 +64,12 @@ for t in "${targets[@]}"; do
     sleep 2
     idle_kb=$(status_kb "$pid" VmRSS)
     log "$t store=$store ${gc}: RSS after start $(mb "$idle_kb") MB; filling $FILL_TORRENTS x $PEERS_PER_TORRENT"
-    fill=$("$CLIENT_JAVA" -Xms256m -Xmx256m -cp "$BENCH_JAR" dev.hayate.bench.LoadClient mode=fill \
+    rc=0
+    out=$("$CLIENT_JAVA" -Xms256m -Xmx256m -cp "$BENCH_JAR" dev.hayate.bench.LoadClient mode=fill \
       url="http://127.0.0.1:$SERVER_PORT/announce" torrents="$FILL_TORRENTS" peers="$PEERS_PER_TORRENT" \
-      connections="$FILL_CONNECTIONS" | grep '^FILL') || { log "fill failed"; fill="FILL failed=1"; }
+      connections="$FILL_CONNECTIONS" 2>&1) || rc=$?
+    fill=$(grep '^FILL' <<<"$out" || echo "FILL failed: $(tail -2 <<<"$out" | tr '\n' ' ')")
+    ((rc == 0)) || { log "fill exited $rc (errors, non-200 answers or missing requests)"; fill="$fill exit=$rc"; }
     log "$fill"
     sleep 3
     rss=$(status_kb "$pid" VmRSS) hwm=$(status_kb "$pid" VmHWM)

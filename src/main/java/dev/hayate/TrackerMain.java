@@ -117,7 +117,9 @@ public final class TrackerMain {
                 tracker.httpAddresses(),
                 config.udpEnabled() ? tracker.udpAddresses() : "off",
                 config.adminEnabled() ? "http:/" + tracker.adminAddress() + " (/metrics, /)" : "off",
-                config.storePath() == null ? "in-memory" : "persisted to " + config.storePath().toAbsolutePath(),
+                config.storePath() == null
+                        ? "in-memory"
+                        : "persisted to " + config.storePath().toAbsolutePath(),
                 config.maxPeers(),
                 config.maxTorrents(),
                 configFile == null ? "built-in defaults" : configFile);
@@ -140,9 +142,11 @@ public final class TrackerMain {
 
                 Config keys (see tracker.properties for meaning, unit and default):
                 """
-                + String.join("\n", ConfigLoader.DEFAULTS.keySet().stream()
-                        .map(k -> "  " + k + " (default '" + ConfigLoader.DEFAULTS.get(k) + "')")
-                        .toList());
+                + String.join(
+                        "\n",
+                        ConfigLoader.DEFAULTS.keySet().stream()
+                                .map(k -> "  " + k + " (default '" + ConfigLoader.DEFAULTS.get(k) + "')")
+                                .toList());
     }
 
     private static void exit(String message) {
@@ -247,8 +251,8 @@ public final class TrackerMain {
                 Tracker tracker = new Tracker(store, http, udp, sweeper, metrics);
                 if (config.adminEnabled()) {
                     try {
-                        tracker.admin = new AdminServer(
-                                config, (PrometheusMeterRegistry) registry, store, metrics, version());
+                        tracker.admin =
+                                new AdminServer(config, (PrometheusMeterRegistry) registry, store, metrics, version());
                         tracker.admin.start();
                     } catch (RuntimeException e) {
                         // e.g. the admin port is taken: undo what started; the store is closed below.

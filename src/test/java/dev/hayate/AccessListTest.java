@@ -33,16 +33,34 @@ import org.junit.jupiter.api.io.TempDir;
 class AccessListTest {
     private static final String ALLOWED = "aa00000000000000000000000000000000000001";
     private static final String OTHER = "bb00000000000000000000000000000000000002";
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
     Path dir;
 
     private static Tracker start(String mode, Path file) {
         Map<String, String> overrides = new java.util.HashMap<>(Map.of(
-                "http.host", "127.0.0.1", "http.port", "0", "udp.host", "127.0.0.1", "udp.port", "0",
-                "udp.threads", "1", "store.max_peers", "1000", "store.max_torrents", "100",
-                "access.mode", mode, "access.file", file.toString(), "access.reload_seconds", "1"));
+                "http.host",
+                "127.0.0.1",
+                "http.port",
+                "0",
+                "udp.host",
+                "127.0.0.1",
+                "udp.port",
+                "0",
+                "udp.threads",
+                "1",
+                "store.max_peers",
+                "1000",
+                "store.max_torrents",
+                "100",
+                "access.mode",
+                mode,
+                "access.file",
+                file.toString(),
+                "access.reload_seconds",
+                "1"));
         overrides.put("admin.enabled", "false");
         return Tracker.start(ConfigLoader.load(new Properties(), overrides), new SimpleMeterRegistry());
     }
@@ -57,8 +75,9 @@ class AccessListTest {
 
     private static Map<String, Object> get(Tracker t, String pathAndQuery) throws Exception {
         InetSocketAddress a = t.httpAddresses().get(0);
-        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + a.getPort() + pathAndQuery)).build(),
+        HttpResponse<byte[]> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + a.getPort() + pathAndQuery))
+                        .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, r.statusCode());
         return Bencode.dict(Bencode.decode(r.body()));
@@ -73,7 +92,8 @@ class AccessListTest {
     }
 
     private static long scrapeComplete(Tracker t, String hex) throws Exception {
-        Map<String, Object> files = Bencode.dict(get(t, "/scrape?info_hash=" + enc(hex)).get("files"));
+        Map<String, Object> files =
+                Bencode.dict(get(t, "/scrape?info_hash=" + enc(hex)).get("files"));
         return (Long) Bencode.dict(files.values().iterator().next()).get("complete");
     }
 
@@ -83,14 +103,30 @@ class AccessListTest {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             s.setSoTimeout(3_000);
             byte[] in = new byte[2048];
-            byte[] connect = ByteBuffer.allocate(16).putLong(0x41727101980L).putInt(0).putInt(7).array();
+            byte[] connect = ByteBuffer.allocate(16)
+                    .putLong(0x41727101980L)
+                    .putInt(0)
+                    .putInt(7)
+                    .array();
             s.send(new DatagramPacket(connect, 16, server));
             DatagramPacket p = new DatagramPacket(in, in.length);
             s.receive(p);
             long id = ByteBuffer.wrap(in, 8, 8).getLong();
-            byte[] announce = ByteBuffer.allocate(98).putLong(id).putInt(1).putInt(8).put(HexFormat.of().parseHex(hex))
-                    .put("-HY0001-000000000002".getBytes(StandardCharsets.US_ASCII)).putLong(0).putLong(0).putLong(0)
-                    .putInt(2).putInt(0).putInt(1).putInt(-1).putShort((short) 6881).array();
+            byte[] announce = ByteBuffer.allocate(98)
+                    .putLong(id)
+                    .putInt(1)
+                    .putInt(8)
+                    .put(HexFormat.of().parseHex(hex))
+                    .put("-HY0001-000000000002".getBytes(StandardCharsets.US_ASCII))
+                    .putLong(0)
+                    .putLong(0)
+                    .putLong(0)
+                    .putInt(2)
+                    .putInt(0)
+                    .putInt(1)
+                    .putInt(-1)
+                    .putShort((short) 6881)
+                    .array();
             s.send(new DatagramPacket(announce, announce.length, server));
             p = new DatagramPacket(in, in.length);
             s.receive(p);
@@ -109,12 +145,20 @@ class AccessListTest {
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
             s.setSoTimeout(3_000);
             byte[] in = new byte[2048];
-            byte[] connect = ByteBuffer.allocate(16).putLong(0x41727101980L).putInt(0).putInt(7).array();
+            byte[] connect = ByteBuffer.allocate(16)
+                    .putLong(0x41727101980L)
+                    .putInt(0)
+                    .putInt(7)
+                    .array();
             s.send(new DatagramPacket(connect, 16, server));
             DatagramPacket p = new DatagramPacket(in, in.length);
             s.receive(p);
             long id = ByteBuffer.wrap(in, 8, 8).getLong();
-            byte[] scrape = ByteBuffer.allocate(36).putLong(id).putInt(2).putInt(9).put(HexFormat.of().parseHex(hex))
+            byte[] scrape = ByteBuffer.allocate(36)
+                    .putLong(id)
+                    .putInt(2)
+                    .putInt(9)
+                    .put(HexFormat.of().parseHex(hex))
                     .array();
             s.send(new DatagramPacket(scrape, scrape.length, server));
             p = new DatagramPacket(in, in.length);

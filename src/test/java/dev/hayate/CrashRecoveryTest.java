@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CrashRecoveryTest {
     private static final int TORRENTS = 20;
     private static final Pattern HTTP_ADDRESS = Pattern.compile("http \\[/127\\.0\\.0\\.1:(\\d+)\\]");
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
     Path store;
@@ -52,22 +53,32 @@ class CrashRecoveryTest {
                 command.add(arg);
             }
         }
-        command.addAll(List.of("-Xmx256m", "-cp", System.getProperty("java.class.path"), TrackerMain.class.getName(),
-                "--http.host=127.0.0.1", "--http.port=0", "--udp.enabled=false", "--store.path=" + store,
-                "--store.max_peers=20000", "--store.max_torrents=1000"));
+        command.addAll(List.of(
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                TrackerMain.class.getName(),
+                "--http.host=127.0.0.1",
+                "--http.port=0",
+                "--udp.enabled=false",
+                "--store.path=" + store,
+                "--store.max_peers=20000",
+                "--store.max_torrents=1000"));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         BlockingQueue<String> log = new LinkedBlockingQueue<>();
         List<String> seen = new ArrayList<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r =
-                    new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    log.add(line);
-                }
-            } catch (IOException e) {
-                // the child died; the test sees it through its assertions
-            }
-        }, "child-log");
+        Thread reader = new Thread(
+                () -> {
+                    try (BufferedReader r =
+                            new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                        for (String line = r.readLine(); line != null; line = r.readLine()) {
+                            log.add(line);
+                        }
+                    } catch (IOException e) {
+                        // the child died; the test sees it through its assertions
+                    }
+                },
+                "child-log");
         reader.setDaemon(true);
         reader.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -105,7 +116,8 @@ class CrashRecoveryTest {
     private static Map<String, Object> get(int port, String pathAndQuery) throws IOException, InterruptedException {
         HttpResponse<byte[]> r = HTTP.send(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
-                        .timeout(Duration.ofSeconds(5)).build(),
+                        .timeout(Duration.ofSeconds(5))
+                        .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, r.statusCode());
         return Bencode.dict(Bencode.decode(r.body()));
@@ -119,25 +131,27 @@ class CrashRecoveryTest {
         Child second = null;
         try {
             int port = first.port();
-            Thread announcer = new Thread(() -> {
-                // Bounded: at most 20,000 announces; the kill ends it much sooner.
-                for (int i = 0; i < 20_000; i++) {
-                    int torrent = i % TORRENTS;
-                    String query = "/announce?info_hash=" + enc(hash(torrent)) + "&peer_id="
-                            + String.format("-HY0001-%012d", i) + "&port=" + (1024 + i % 60000)
-                            + "&uploaded=0&downloaded=0&left=0&compact=1";
-                    try {
-                        Map<String, Object> d = get(port, query);
-                        if (d.containsKey("failure reason")) {
-                            throw new AssertionError(Bencode.string(d.get("failure reason")));
+            Thread announcer = new Thread(
+                    () -> {
+                        // Bounded: at most 20,000 announces; the kill ends it much sooner.
+                        for (int i = 0; i < 20_000; i++) {
+                            int torrent = i % TORRENTS;
+                            String query = "/announce?info_hash=" + enc(hash(torrent)) + "&peer_id="
+                                    + String.format("-HY0001-%012d", i) + "&port=" + (1024 + i % 60000)
+                                    + "&uploaded=0&downloaded=0&left=0&compact=1";
+                            try {
+                                Map<String, Object> d = get(port, query);
+                                if (d.containsKey("failure reason")) {
+                                    throw new AssertionError(Bencode.string(d.get("failure reason")));
+                                }
+                                answered[torrent]++;
+                                answeredTotal.incrementAndGet();
+                            } catch (IOException | InterruptedException e) {
+                                return; // killed
+                            }
                         }
-                        answered[torrent]++;
-                        answeredTotal.incrementAndGet();
-                    } catch (IOException | InterruptedException e) {
-                        return; // killed
-                    }
-                }
-            }, "announcer");
+                    },
+                    "announcer");
             announcer.start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (answeredTotal.get() < 500 && announcer.isAlive() && System.nanoTime() < deadline) {
@@ -151,15 +165,18 @@ class CrashRecoveryTest {
             assertTrue(total >= 500, "answered before the kill: " + total);
 
             second = startTracker();
-            assertTrue(second.seen().stream().anyMatch(l -> l.contains("was not closed cleanly: recovering")),
+            assertTrue(
+                    second.seen().stream().anyMatch(l -> l.contains("was not closed cleanly: recovering")),
                     "the restart logs its recovery: " + second.seen());
             int recovered = 0;
             for (int t = 0; t < TORRENTS; t++) {
-                Map<String, Object> files = Bencode.dict(get(second.port(), "/scrape?info_hash=" + enc(hash(t)))
-                        .get("files"));
-                long complete = (Long) Bencode.dict(files.values().iterator().next()).get("complete");
+                Map<String, Object> files = Bencode.dict(
+                        get(second.port(), "/scrape?info_hash=" + enc(hash(t))).get("files"));
+                long complete =
+                        (Long) Bencode.dict(files.values().iterator().next()).get("complete");
                 // Every answered announce is there; at most the one in flight at the kill is there unanswered.
-                assertTrue(complete >= answered[t] && complete <= answered[t] + 1,
+                assertTrue(
+                        complete >= answered[t] && complete <= answered[t] + 1,
                         "torrent " + t + ": " + complete + " seeders stored, " + answered[t] + " answered");
                 recovered += (int) complete;
             }
@@ -171,9 +188,11 @@ class CrashRecoveryTest {
             second.process().destroy();
             assertEquals(143, exitCode(second.process()));
             second = startTracker();
-            assertTrue(second.seen().stream().noneMatch(l -> l.contains("recovering")), second.seen().toString());
-            Map<String, Object> files = Bencode.dict(get(second.port(), "/scrape?info_hash=" + enc(hash(0)))
-                    .get("files"));
+            assertTrue(
+                    second.seen().stream().noneMatch(l -> l.contains("recovering")),
+                    second.seen().toString());
+            Map<String, Object> files = Bencode.dict(
+                    get(second.port(), "/scrape?info_hash=" + enc(hash(0))).get("files"));
             assertNotNull(files);
             assertTrue((Long) Bencode.dict(files.values().iterator().next()).get("complete") >= answered[0]);
         } finally {

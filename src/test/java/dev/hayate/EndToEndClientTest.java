@@ -70,7 +70,9 @@ class EndToEndClientTest {
 
     private static boolean pythonHasLibtorrent() {
         try {
-            Process p = new ProcessBuilder(PYTHON, "-c", "import libtorrent").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(PYTHON, "-c", "import libtorrent")
+                    .redirectErrorStream(true)
+                    .start();
             return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
         } catch (IOException e) {
             return false;
@@ -81,24 +83,32 @@ class EndToEndClientTest {
     }
 
     @ParameterizedTest(name = "{0} seeds, {1} downloads over {2}")
-    @CsvSource({"libtorrent, aria2, http", "aria2, libtorrent, http", "libtorrent, aria2, udp", "aria2, libtorrent, udp"})
+    @CsvSource({"libtorrent, aria2, http", "aria2, libtorrent, http", "libtorrent, aria2, udp", "aria2, libtorrent, udp"
+    })
     void shouldTransferAFileBetweenRealClientsWhenTheTrackerIsTheOnlyWayToMeet(
             String seeder, String leecher, String protocol, @TempDir Path work) throws Exception {
         // Over udp:// the script scrapes with BEP 15 itself; aria2 needs its DHT socket for UDP trackers, so the
         // script turns DHT on with no bootstrap nodes (it can reach nobody).
-        String base = protocol.equals("udp")
-                ? "udp://127.0.0.1:" + udp.getPort()
-                : "http://127.0.0.1:" + http.getPort();
+        String base =
+                protocol.equals("udp") ? "udp://127.0.0.1:" + udp.getPort() : "http://127.0.0.1:" + http.getPort();
         List<String> cmd = new ArrayList<>(List.of(
                 PYTHON,
                 "src/test/e2e/transfer.py",
-                "--announce", base + "/announce",
-                "--workdir", work.toString(),
-                "--seeder", seeder,
-                "--leecher", leecher,
-                "--timeout", "120"));
+                "--announce",
+                base + "/announce",
+                "--workdir",
+                work.toString(),
+                "--seeder",
+                seeder,
+                "--leecher",
+                leecher,
+                "--timeout",
+                "120"));
         Path log = work.resolve("transfer.log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         boolean finished = p.waitFor(180, TimeUnit.SECONDS);
         if (!finished) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);

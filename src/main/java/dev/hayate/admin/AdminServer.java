@@ -129,9 +129,7 @@ public final class AdminServer implements AutoCloseable {
                 exchange.dispatch(this);
                 return;
             }
-            exchange.getResponseHeaders()
-                    .put(Headers.CACHE_CONTROL, "no-store")
-                    .put(X_CONTENT_TYPE_OPTIONS, "nosniff");
+            exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store").put(X_CONTENT_TYPE_OPTIONS, "nosniff");
             HttpString method = exchange.getRequestMethod();
             if (!method.equals(Methods.GET) && !method.equals(Methods.HEAD)) {
                 exchange.getResponseHeaders().put(Headers.ALLOW, "GET, HEAD");

@@ -80,7 +80,12 @@ final class StatusPage {
     }
 
     private static void row(StringBuilder h, String id, String label, String value) {
-        h.append("<tr><th>").append(label).append("</th><td id=\"").append(id).append("\">").append(value)
+        h.append("<tr><th>")
+                .append(label)
+                .append("</th><td id=\"")
+                .append(id)
+                .append("\">")
+                .append(value)
                 .append("</td></tr>\n");
     }
 
@@ -93,12 +98,23 @@ final class StatusPage {
         long max = Math.max(1, peak);
         int plotHeight = CHART_HEIGHT - 20;
         double slot = (double) CHART_WIDTH / bars.length;
-        h.append("<figure>\n<figcaption>Announces per minute, last hour (peak ").append(peak).append(")</figcaption>\n")
-                .append("<svg id=\"announce-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(CHART_WIDTH)
-                .append("\" height=\"").append(CHART_HEIGHT).append("\" viewBox=\"0 0 ").append(CHART_WIDTH)
-                .append(' ').append(CHART_HEIGHT).append("\" role=\"img\" aria-label=\"announces per minute\">\n")
-                .append("<rect x=\"0\" y=\"0\" width=\"").append(CHART_WIDTH).append("\" height=\"")
-                .append(plotHeight).append("\" fill=\"#fff\" stroke=\"#ddd\"/>\n");
+        h.append("<figure>\n<figcaption>Announces per minute, last hour (peak ")
+                .append(peak)
+                .append(")</figcaption>\n")
+                .append("<svg id=\"announce-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"")
+                .append(CHART_WIDTH)
+                .append("\" height=\"")
+                .append(CHART_HEIGHT)
+                .append("\" viewBox=\"0 0 ")
+                .append(CHART_WIDTH)
+                .append(' ')
+                .append(CHART_HEIGHT)
+                .append("\" role=\"img\" aria-label=\"announces per minute\">\n")
+                .append("<rect x=\"0\" y=\"0\" width=\"")
+                .append(CHART_WIDTH)
+                .append("\" height=\"")
+                .append(plotHeight)
+                .append("\" fill=\"#fff\" stroke=\"#ddd\"/>\n");
         for (int i = 0; i < bars.length; i++) {
             double height = bars[i] == 0 ? 0 : Math.max(1, (double) bars[i] * (plotHeight - 4) / max);
             h.append(String.format(
@@ -113,9 +129,14 @@ final class StatusPage {
                     i == bars.length - 1 ? "this minute" : (bars.length - 1 - i) + " min ago",
                     bars[i]));
         }
-        h.append("<text x=\"0\" y=\"").append(CHART_HEIGHT - 4).append("\" font-size=\"12\" fill=\"#555\">")
+        h.append("<text x=\"0\" y=\"")
+                .append(CHART_HEIGHT - 4)
+                .append("\" font-size=\"12\" fill=\"#555\">")
                 .append("60 min ago</text>\n")
-                .append("<text x=\"").append(CHART_WIDTH).append("\" y=\"").append(CHART_HEIGHT - 4)
+                .append("<text x=\"")
+                .append(CHART_WIDTH)
+                .append("\" y=\"")
+                .append(CHART_HEIGHT - 4)
                 .append("\" font-size=\"12\" fill=\"#555\" text-anchor=\"end\">now</text>\n")
                 .append("</svg>\n</figure>\n");
     }

@@ -106,9 +106,8 @@ public final class ConfigLoader {
         int interval = intIn(v, "announce.interval_seconds", 1, 86_400);
         int minInterval = intIn(v, "announce.min_interval_seconds", 1, 86_400);
         if (minInterval > interval) {
-            throw new ConfigException(
-                    "announce.min_interval_seconds (" + minInterval + ") must not exceed announce.interval_seconds ("
-                            + interval + ")");
+            throw new ConfigException("announce.min_interval_seconds (" + minInterval
+                    + ") must not exceed announce.interval_seconds (" + interval + ")");
         }
         int numWantMax = intIn(v, "announce.numwant_max", 1, 10_000);
         int numWantDefault = intIn(v, "announce.numwant_default", 0, 10_000);

@@ -94,7 +94,8 @@ public final class TrackerHandler implements HttpHandler {
             scrape = new ScrapeRequest(maxScrapeHashes);
             scrapeResponse = new ScrapeResponse(maxScrapeHashes);
             scrapeOrder = new int[maxScrapeHashes];
-            int size = Math.max(BencodeWriter.maxAnnounceLength(maxPeers), BencodeWriter.maxScrapeLength(maxScrapeHashes));
+            int size =
+                    Math.max(BencodeWriter.maxAnnounceLength(maxPeers), BencodeWriter.maxScrapeLength(maxScrapeHashes));
             out = new byte[size];
             outBuffer = ByteBuffer.wrap(out);
         }
@@ -154,7 +155,13 @@ public final class TrackerHandler implements HttpHandler {
                 : Math.min(request.numWant, numWantMax);
         AnnounceResponse response = s.announceResponse;
         failure = store.announce(
-                request, peerAddress, peerAddressLength, numWant, !request.compact, System.currentTimeMillis(), response);
+                request,
+                peerAddress,
+                peerAddressLength,
+                numWant,
+                !request.compact,
+                System.currentTimeMillis(),
+                response);
         if (failure != null) {
             fail(exchange, s, StatusCodes.OK, failure);
             return;

@@ -32,10 +32,12 @@ public final class AnnounceRequest {
 
     /** True when the client sent {@code key}. The key is folded into 64 bits (any length, any bytes). */
     public boolean hasKey;
+
     public long key;
 
     /** Address from {@code ip=}/{@code ipv4=}/{@code ipv6=} (or UDP's ip field), 4 or 16 bytes; 0 = none given. */
     public final byte[] ip = new byte[16];
+
     public int ipLength;
 
     public void reset() {

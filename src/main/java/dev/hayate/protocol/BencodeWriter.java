@@ -32,20 +32,41 @@ public final class BencodeWriter {
     private static final byte[] FILES = ascii("d5:filesd");
 
     /** Fixed part of an announce: braces, every key and its int or length prefix, a 16-byte external ip. */
-    private static final int ANNOUNCE_FIXED_LENGTH = 2 + COMPLETE.length + DOWNLOADED.length + EXTERNAL_IP.length
-            + INCOMPLETE.length + INTERVAL.length + MIN_INTERVAL.length + PEERS.length + PEERS6.length
-            + 5 * MAX_INT_LENGTH + 3 * MAX_LENGTH_PREFIX + 16 + 2;
+    private static final int ANNOUNCE_FIXED_LENGTH = 2
+            + COMPLETE.length
+            + DOWNLOADED.length
+            + EXTERNAL_IP.length
+            + INCOMPLETE.length
+            + INTERVAL.length
+            + MIN_INTERVAL.length
+            + PEERS.length
+            + PEERS6.length
+            + 5 * MAX_INT_LENGTH
+            + 3 * MAX_LENGTH_PREFIX
+            + 16
+            + 2;
     /** One peer of the dictionary model at its longest: {@code d2:ip39:<text>7:peer id20:<id>4:porti65535ee}. */
-    private static final int DICT_PEER_MAX_LENGTH = 2 + IP.length + 3 + MAX_IPV6_TEXT_LENGTH + PEER_ID.length + 3
-            + AnnounceRequest.PEER_ID_LENGTH + PORT.length + 7;
+    private static final int DICT_PEER_MAX_LENGTH = 2
+            + IP.length
+            + 3
+            + MAX_IPV6_TEXT_LENGTH
+            + PEER_ID.length
+            + 3
+            + AnnounceRequest.PEER_ID_LENGTH
+            + PORT.length
+            + 7;
     /** One scrape entry: {@code 20:<hash>d8:completei..e10:downloadedi..e10:incompletei..ee}. */
-    private static final int SCRAPE_ENTRY_MAX_LENGTH = 3 + AnnounceRequest.INFO_HASH_LENGTH + 2 + COMPLETE.length
-            + DOWNLOADED.length + INCOMPLETE.length + 3 * MAX_INT_LENGTH;
+    private static final int SCRAPE_ENTRY_MAX_LENGTH = 3
+            + AnnounceRequest.INFO_HASH_LENGTH
+            + 2
+            + COMPLETE.length
+            + DOWNLOADED.length
+            + INCOMPLETE.length
+            + 3 * MAX_INT_LENGTH;
 
     private static final byte[] HEX = ascii("0123456789abcdef");
 
-    private BencodeWriter() {
-    }
+    private BencodeWriter() {}
 
     /** An upper bound on {@link #writeAnnounce} with up to maxPeers IPv4 and maxPeers IPv6 peers, either model. */
     public static int maxAnnounceLength(int maxPeers) {
@@ -69,8 +90,16 @@ public final class BencodeWriter {
      * 18-byte entries (BEP 7). Dictionary model: {@code peers} is one list of {@code {ip, peer id, port}} holding both
      * families, with {@code peer id} left out when noPeerId; the ids come from the response's peerIds arrays.
      */
-    public static int writeAnnounce(AnnounceResponse r, int intervalSeconds, int minIntervalSeconds, boolean compact,
-            boolean noPeerId, byte[] externalIp, int externalIpLength, byte[] out, int offset) {
+    public static int writeAnnounce(
+            AnnounceResponse r,
+            int intervalSeconds,
+            int minIntervalSeconds,
+            boolean compact,
+            boolean noPeerId,
+            byte[] externalIp,
+            int externalIpLength,
+            byte[] out,
+            int offset) {
         int p = offset;
         out[p++] = 'd';
         p = writeKeyInt(COMPLETE, r.complete, out, p);
@@ -100,20 +129,32 @@ public final class BencodeWriter {
         int p = offset;
         out[p++] = 'l';
         for (int i = 0; i < r.peers4Count; i++) {
-            p = writeDictPeer(r.peers4, i * AnnounceResponse.COMPACT_PEER4_LENGTH, IpParser.IPV4_LENGTH,
-                    noPeerId ? null : r.peerIds4, i * AnnounceRequest.PEER_ID_LENGTH, out, p);
+            p = writeDictPeer(
+                    r.peers4,
+                    i * AnnounceResponse.COMPACT_PEER4_LENGTH,
+                    IpParser.IPV4_LENGTH,
+                    noPeerId ? null : r.peerIds4,
+                    i * AnnounceRequest.PEER_ID_LENGTH,
+                    out,
+                    p);
         }
         for (int i = 0; i < r.peers6Count; i++) {
-            p = writeDictPeer(r.peers6, i * AnnounceResponse.COMPACT_PEER6_LENGTH, IpParser.IPV6_LENGTH,
-                    noPeerId ? null : r.peerIds6, i * AnnounceRequest.PEER_ID_LENGTH, out, p);
+            p = writeDictPeer(
+                    r.peers6,
+                    i * AnnounceResponse.COMPACT_PEER6_LENGTH,
+                    IpParser.IPV6_LENGTH,
+                    noPeerId ? null : r.peerIds6,
+                    i * AnnounceRequest.PEER_ID_LENGTH,
+                    out,
+                    p);
         }
         out[p++] = 'e';
         return p;
     }
 
     /** {@code d2:ip<text>7:peer id20:<id>4:porti<port>ee}; peerIds null leaves the id out. */
-    private static int writeDictPeer(byte[] peers, int peerOffset, int addressLength, byte[] peerIds,
-            int peerIdOffset, byte[] out, int offset) {
+    private static int writeDictPeer(
+            byte[] peers, int peerOffset, int addressLength, byte[] peerIds, int peerIdOffset, byte[] out, int offset) {
         int p = offset;
         out[p++] = 'd';
         p = writeRaw(IP, out, p);

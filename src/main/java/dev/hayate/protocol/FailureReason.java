@@ -33,7 +33,8 @@ public enum FailureReason {
     FailureReason(String text) {
         this.text = text;
         this.textBytes = text.getBytes(StandardCharsets.US_ASCII);
-        this.httpBody = ("d14:failure reason" + textBytes.length + ":" + text + "e").getBytes(StandardCharsets.US_ASCII);
+        this.httpBody =
+                ("d14:failure reason" + textBytes.length + ":" + text + "e").getBytes(StandardCharsets.US_ASCII);
     }
 
     public String text() {

@@ -15,8 +15,7 @@ final class IpParser {
 
     private static final int IPV6_GROUPS = 8;
 
-    private IpParser() {
-    }
+    private IpParser() {}
 
     /**
      * Parses {@code q[start, end)} (escapes already validated) into {@code dest[0..16)}.

@@ -119,7 +119,12 @@ public final class QueryScanner {
                 if (out.count == out.maxHashes) {
                     return FailureReason.TOO_MANY_INFO_HASHES;
                 }
-                int decoded = decodeInto(query, start + 10, end, out.infoHashes, out.offsetOf(out.count),
+                int decoded = decodeInto(
+                        query,
+                        start + 10,
+                        end,
+                        out.infoHashes,
+                        out.offsetOf(out.count),
                         AnnounceRequest.INFO_HASH_LENGTH);
                 if (decoded != AnnounceRequest.INFO_HASH_LENGTH) {
                     return FailureReason.INVALID_INFO_HASH;
@@ -213,10 +218,14 @@ public final class QueryScanner {
         switch (bit) {
             case SEEN_INFO_HASH:
                 return decodeInto(q, start, end, out.infoHash, 0, AnnounceRequest.INFO_HASH_LENGTH)
-                        == AnnounceRequest.INFO_HASH_LENGTH ? null : FailureReason.INVALID_INFO_HASH;
+                                == AnnounceRequest.INFO_HASH_LENGTH
+                        ? null
+                        : FailureReason.INVALID_INFO_HASH;
             case SEEN_PEER_ID:
                 return decodeInto(q, start, end, out.peerId, 0, AnnounceRequest.PEER_ID_LENGTH)
-                        == AnnounceRequest.PEER_ID_LENGTH ? null : FailureReason.INVALID_PEER_ID;
+                                == AnnounceRequest.PEER_ID_LENGTH
+                        ? null
+                        : FailureReason.INVALID_PEER_ID;
             case SEEN_PORT:
                 long port = parseNonNegative(q, start, end);
                 if (port < 1 || port > MAX_PORT) {

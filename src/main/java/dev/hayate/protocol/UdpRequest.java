@@ -15,6 +15,7 @@ public final class UdpRequest {
     public final ScrapeRequest scrape;
     /** BEP 41 URLData, concatenated (path and query of the announce URL, e.g. "/" or "/announce?passkey"). */
     public final byte[] urlData = new byte[MAX_URL_DATA_LENGTH];
+
     public int urlDataLength;
 
     public UdpRequest(int maxScrapeHashes) {

@@ -64,9 +64,13 @@ public final class AccessPolicy {
         try {
             BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
             HashSet20 list = parse(file, Files.readAllLines(file, StandardCharsets.ISO_8859_1));
-            AccessPolicy policy =
-                    new AccessPolicy(mode, file, list, attributes.lastModifiedTime().toMillis(), attributes.size());
-            LOG.info("access list {} ({} mode): {} info_hashes", file, mode.name().toLowerCase(), list.size());
+            AccessPolicy policy = new AccessPolicy(
+                    mode, file, list, attributes.lastModifiedTime().toMillis(), attributes.size());
+            LOG.info(
+                    "access list {} ({} mode): {} info_hashes",
+                    file,
+                    mode.name().toLowerCase(),
+                    list.size());
             return policy;
         } catch (IOException e) {
             throw new IllegalArgumentException("access.file " + file + ": cannot read: " + e);
@@ -123,7 +127,10 @@ public final class AccessPolicy {
             LOG.info("access list {} reloaded: {} info_hashes", file, next.size());
             return true;
         } catch (IOException | IllegalArgumentException e) {
-            LOG.warn("access list {} not reloaded, keeping the previous {} info_hashes: {}", file, list.size(),
+            LOG.warn(
+                    "access list {} not reloaded, keeping the previous {} info_hashes: {}",
+                    file,
+                    list.size(),
                     e.getMessage());
             return false;
         }
@@ -211,17 +218,21 @@ public final class AccessPolicy {
         }
 
         private boolean equalAt(int slot, byte[] hashes, int offset) {
-            return Arrays.equals(slots, slot * HASH_LENGTH, slot * HASH_LENGTH + HASH_LENGTH, hashes, offset,
-                    offset + HASH_LENGTH);
+            return Arrays.equals(
+                    slots, slot * HASH_LENGTH, slot * HASH_LENGTH + HASH_LENGTH, hashes, offset, offset + HASH_LENGTH);
         }
 
         private int slot(byte[] hashes, int offset) {
             // info_hashes are SHA-1 output: their first bytes are already uniformly distributed, but a hostile list
             // is not, so mix all of one word anyway.
-            int h = (hashes[offset] & 0xFF) << 24 | (hashes[offset + 1] & 0xFF) << 16 | (hashes[offset + 2] & 0xFF) << 8
+            int h = (hashes[offset] & 0xFF) << 24
+                    | (hashes[offset + 1] & 0xFF) << 16
+                    | (hashes[offset + 2] & 0xFF) << 8
                     | (hashes[offset + 3] & 0xFF);
-            h ^= (hashes[offset + 16] & 0xFF) << 24 | (hashes[offset + 17] & 0xFF) << 16
-                    | (hashes[offset + 18] & 0xFF) << 8 | (hashes[offset + 19] & 0xFF);
+            h ^= (hashes[offset + 16] & 0xFF) << 24
+                    | (hashes[offset + 17] & 0xFF) << 16
+                    | (hashes[offset + 18] & 0xFF) << 8
+                    | (hashes[offset + 19] & 0xFF);
             h *= 0x9E3779B9;
             return (h ^ (h >>> 16)) & mask;
         }

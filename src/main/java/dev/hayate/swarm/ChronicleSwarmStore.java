@@ -78,6 +78,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
     static final int LOCK_STRIPES = 1024;
     /** Chronicle may grow a map this far past its configured entries before refusing inserts. */
     private static final double MAX_BLOAT_FACTOR = 2.0;
+
     private static final double PEER_WARNING_FRACTION = 0.9;
 
     private final SwarmOptions options;
@@ -765,7 +766,14 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 int slot = hdrCount(s.hdr, list);
                 int addressLength = recAddressLength(s.rec);
                 byte[] address = Arrays.copyOfRange(s.rec, REC_ADDRESS_OFFSET, REC_ADDRESS_OFFSET + addressLength);
-                writeEntryAt(s, s.infoHash, list, slot, address, addressLength, recPort(s.rec),
+                writeEntryAt(
+                        s,
+                        s.infoHash,
+                        list,
+                        slot,
+                        address,
+                        addressLength,
+                        recPort(s.rec),
                         Arrays.copyOfRange(key, PEER_KEY_PEER_ID_OFFSET, PEER_KEY_LENGTH));
                 recSetSlot(s.rec, slot);
                 peers.put(key, s.rec);
@@ -809,8 +817,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
                     int base = (slot % PAGE_ENTRIES) * ENTRY_LENGTH;
                     int from = base + ENTRY_PEER_ID_OFFSET;
                     if (page == null
-                            || !Arrays.equals(page, from, from + PEER_ID_LENGTH, key, PEER_KEY_PEER_ID_OFFSET,
-                                    PEER_KEY_LENGTH)) {
+                            || !Arrays.equals(
+                                    page, from, from + PEER_ID_LENGTH, key, PEER_KEY_PEER_ID_OFFSET, PEER_KEY_LENGTH)) {
                         problem[0] = "list entry does not point back to its record";
                     }
                 });

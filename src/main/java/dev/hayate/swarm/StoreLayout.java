@@ -99,6 +99,7 @@ final class StoreLayout {
      * with 16 entries, 636 MiB with 8, 496 MiB with 4. A selection of 50 peers reads 13 pages instead of 4.
      */
     static final int PAGE_ENTRIES = 4;
+
     static final int ENTRY_WIRE_OFFSET = 0;
     static final int ENTRY_PEER_ID_OFFSET = 18;
     static final int ENTRY_LENGTH = 40;
@@ -245,8 +246,8 @@ final class StoreLayout {
     }
 
     /** Writes a page entry: wire form (address, port) then peer_id. */
-    static void writeEntry(byte[] page, int index, byte[] address, int addressLength, int port, byte[] peerId,
-            int peerIdOffset) {
+    static void writeEntry(
+            byte[] page, int index, byte[] address, int addressLength, int port, byte[] peerId, int peerIdOffset) {
         int base = index * ENTRY_LENGTH;
         System.arraycopy(address, 0, page, base + ENTRY_WIRE_OFFSET, addressLength);
         page[base + addressLength] = (byte) (port >>> 8);

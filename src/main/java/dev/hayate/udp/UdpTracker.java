@@ -43,9 +43,11 @@ public final class UdpTracker implements AutoCloseable {
     /** Largest datagram we accept; anything longer is truncated by the kernel and then dropped as malformed. */
     static final int MAX_PACKET_LENGTH = 2048;
     /** Peers per reply, keeping IPv4 replies under 1,400 bytes: (1400 - 20) / 6. */
-    static final int MAX_PEERS_V4 = (1400 - UdpCodec.ANNOUNCE_REPLY_HEADER_LENGTH) / AnnounceResponse.COMPACT_PEER4_LENGTH;
+    static final int MAX_PEERS_V4 =
+            (1400 - UdpCodec.ANNOUNCE_REPLY_HEADER_LENGTH) / AnnounceResponse.COMPACT_PEER4_LENGTH;
     /** Peers per reply, keeping IPv6 replies under 1,200 bytes: (1200 - 20) / 18. */
-    static final int MAX_PEERS_V6 = (1200 - UdpCodec.ANNOUNCE_REPLY_HEADER_LENGTH) / AnnounceResponse.COMPACT_PEER6_LENGTH;
+    static final int MAX_PEERS_V6 =
+            (1200 - UdpCodec.ANNOUNCE_REPLY_HEADER_LENGTH) / AnnounceResponse.COMPACT_PEER6_LENGTH;
 
     private final SwarmStore store;
     private final TrackerMetrics metrics;
@@ -93,8 +95,8 @@ public final class UdpTracker implements AutoCloseable {
             }
         } catch (IOException e) {
             close();
-            throw new IllegalStateException("cannot bind UDP " + config.udpHosts() + ":" + config.udpPort() + ": " + e,
-                    e);
+            throw new IllegalStateException(
+                    "cannot bind UDP " + config.udpHosts() + ":" + config.udpPort() + ": " + e, e);
         }
     }
 
@@ -173,8 +175,8 @@ public final class UdpTracker implements AutoCloseable {
         ByteBuffer out = loop.out;
         out.clear();
         if (parse == UdpCodec.Parse.CONNECT) {
-            UdpCodec.writeConnect(out, req.transactionId, connectionIds.issue(loop.address, loop.addressLength, port,
-                    nowSeconds));
+            UdpCodec.writeConnect(
+                    out, req.transactionId, connectionIds.issue(loop.address, loop.addressLength, port, nowSeconds));
             metrics.udpConnect();
             send(ch, out, source);
             return;
@@ -213,8 +215,8 @@ public final class UdpTracker implements AutoCloseable {
         int numWant = a.numWant == AnnounceRequest.NUM_WANT_DEFAULT ? numWantDefault : Math.min(a.numWant, numWantMax);
         int maxPeers = v6 ? MAX_PEERS_V6 : MAX_PEERS_V4;
         numWant = Math.min(numWant, maxPeers);
-        FailureReason failure = store.announce(a, peerAddress, peerAddressLength, numWant, false, nowMillis,
-                loop.response);
+        FailureReason failure =
+                store.announce(a, peerAddress, peerAddressLength, numWant, false, nowMillis, loop.response);
         if (failure != null) {
             fail(ch, loop, source, failure, Integer.MAX_VALUE);
             return;
@@ -256,7 +258,6 @@ public final class UdpTracker implements AutoCloseable {
             // ICMP unreachable from an earlier send, a full buffer: UDP is best effort.
         }
     }
-
 
     @Override
     public void close() {

@@ -100,7 +100,9 @@ class AdminServerTest {
     void shouldServePrometheusTextWhenMetricsIsScraped() throws Exception {
         HttpResponse<String> r = get(admin, "/metrics");
         assertEquals(200, r.statusCode());
-        assertEquals(AdminServer.PROMETHEUS_CONTENT_TYPE, r.headers().firstValue("Content-Type").orElse(""));
+        assertEquals(
+                AdminServer.PROMETHEUS_CONTENT_TYPE,
+                r.headers().firstValue("Content-Type").orElse(""));
         String body = r.body();
         // Other tests in this class may have added traffic already: counts are at least the set-up's.
         assertTrue(value(body, "hayate_announces_total{event=\"started\",protocol=\"http\"}") >= 3, body);
@@ -133,7 +135,8 @@ class AdminServerTest {
 
     @Test
     void shouldRegisterEveryMeterAtStartUpWhenTrafficArrives() throws Exception {
-        PrometheusMeterRegistry registry = (PrometheusMeterRegistry) tracker.metrics().registry();
+        PrometheusMeterRegistry registry =
+                (PrometheusMeterRegistry) tracker.metrics().registry();
         // Hayate's own meters only: the JVM's GC binder adds a meter the first time a new kind of GC happens.
         long before = hayateMeters(registry);
         assertTrue(before > 30, "announces, scrapes, failures, latency, gauges: " + before);
@@ -165,7 +168,9 @@ class AdminServerTest {
     void shouldServeTheStatusPageWithTheStoreNumbersWhenRootIsRequested() throws Exception {
         HttpResponse<String> r = get(admin, "/");
         assertEquals(200, r.statusCode());
-        assertEquals("text/html; charset=utf-8", r.headers().firstValue("Content-Type").orElse(""));
+        assertEquals(
+                "text/html; charset=utf-8",
+                r.headers().firstValue("Content-Type").orElse(""));
         assertTrue(r.headers().firstValue("Server").isEmpty(), r.headers().toString());
         assertTrue(r.headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'none'"));
         String html = r.body();
@@ -213,16 +218,18 @@ class AdminServerTest {
                 ServerSocket publicPort = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int httpPort = publicPort.getLocalPort();
             publicPort.close();
-            RuntimeException e = assertThrows(RuntimeException.class, () -> Tracker.start(ConfigLoader.load(
-                    new Properties(),
-                    Map.of(
-                            "http.host", "127.0.0.1",
-                            "http.port", Integer.toString(httpPort),
-                            "http.io_threads", "1",
-                            "udp.enabled", "false",
-                            "admin.port", Integer.toString(taken.getLocalPort()),
-                            "store.max_peers", "1000",
-                            "store.max_torrents", "100"))));
+            RuntimeException e = assertThrows(
+                    RuntimeException.class,
+                    () -> Tracker.start(ConfigLoader.load(
+                            new Properties(),
+                            Map.of(
+                                    "http.host", "127.0.0.1",
+                                    "http.port", Integer.toString(httpPort),
+                                    "http.io_threads", "1",
+                                    "udp.enabled", "false",
+                                    "admin.port", Integer.toString(taken.getLocalPort()),
+                                    "store.max_peers", "1000",
+                                    "store.max_torrents", "100"))));
             assertNotNull(e);
             // The public listener that had started was closed again: its port can be bound.
             try (ServerSocket again = new ServerSocket(httpPort, 1, InetAddress.getLoopbackAddress())) {

@@ -83,8 +83,10 @@ class GrafanaDashboardTest {
         try (Tracker tracker = AdminServerTest.startTracker()) {
             InetSocketAddress http = tracker.httpAddresses().get(0);
             AdminServerTest.announce(http, "-HY0001-dash00000001", 6881, 0);
-            assertEquals(200, AdminServerTest.get(http, "/scrape?info_hash=" + AdminServerTest.INFO_HASH)
-                    .statusCode());
+            assertEquals(
+                    200,
+                    AdminServerTest.get(http, "/scrape?info_hash=" + AdminServerTest.INFO_HASH)
+                            .statusCode());
             HttpResponse<String> r = AdminServerTest.get(tracker.adminAddress(), "/metrics");
             assertEquals(200, r.statusCode());
             Set<String> exposed = new TreeSet<>();

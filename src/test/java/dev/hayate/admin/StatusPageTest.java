@@ -30,7 +30,8 @@ class StatusPageTest {
     @Test
     void shouldDrawSixtyBarsScaledToThePeakWhenTheHourIsPartlyFilled() {
         String html = StatusPage.render(status(new long[] {40, 10}, 20));
-        Matcher bar = Pattern.compile("<rect class=\"bar\"[^>]* height=\"([0-9.]+)\"").matcher(html);
+        Matcher bar =
+                Pattern.compile("<rect class=\"bar\"[^>]* height=\"([0-9.]+)\"").matcher(html);
         int bars = 0;
         double tallest = 0;
         double last = 0;

@@ -20,7 +20,8 @@ class ConfigLoaderTest {
         Properties shipped = ConfigLoader.readFile(Path.of("tracker.properties"));
         assertEquals(ConfigLoader.DEFAULTS.keySet(), shipped.stringPropertyNames());
         for (String key : ConfigLoader.DEFAULTS.keySet()) {
-            assertEquals(ConfigLoader.DEFAULTS.get(key), shipped.getProperty(key).trim(), key);
+            assertEquals(
+                    ConfigLoader.DEFAULTS.get(key), shipped.getProperty(key).trim(), key);
         }
     }
 
@@ -129,19 +130,21 @@ class ConfigLoaderTest {
         assertNull(d.accessFile());
         assertEquals(5, d.accessReloadSeconds());
 
-        TrackerConfig c = ConfigLoader.load(new Properties(), Map.of("access.mode", "Deny", "access.file", "/etc/deny",
-                "http.max_connections", "50"));
+        TrackerConfig c = ConfigLoader.load(
+                new Properties(),
+                Map.of("access.mode", "Deny", "access.file", "/etc/deny", "http.max_connections", "50"));
         assertEquals(TrackerConfig.AccessMode.DENY, c.accessMode());
         assertEquals(Path.of("/etc/deny"), c.accessFile());
         assertEquals(50, c.httpMaxConnections());
 
-        ConfigException mode = assertThrows(ConfigException.class,
-                () -> ConfigLoader.load(new Properties(), Map.of("access.mode", "whitelist")));
+        ConfigException mode = assertThrows(
+                ConfigException.class, () -> ConfigLoader.load(new Properties(), Map.of("access.mode", "whitelist")));
         assertTrue(mode.getMessage().contains("access.mode"), mode.getMessage());
-        ConfigException file = assertThrows(ConfigException.class,
-                () -> ConfigLoader.load(new Properties(), Map.of("access.mode", "allow")));
+        ConfigException file = assertThrows(
+                ConfigException.class, () -> ConfigLoader.load(new Properties(), Map.of("access.mode", "allow")));
         assertTrue(file.getMessage().contains("access.file"), file.getMessage());
-        ConfigException timeout = assertThrows(ConfigException.class,
+        ConfigException timeout = assertThrows(
+                ConfigException.class,
                 () -> ConfigLoader.load(new Properties(), Map.of("http.request_timeout_seconds", "0")));
         assertTrue(timeout.getMessage().contains("http.request_timeout_seconds"), timeout.getMessage());
     }

@@ -49,12 +49,18 @@ class HostileHttpTest {
     private static InetSocketAddress server;
     /** A torrent with one seeder, announced once at start; every case checks it is still there. */
     private static final byte[] SENTINEL = TrackerHttpTest.newHash();
+
     private static int nextHash = 1;
 
     @BeforeAll
     static void start() throws IOException {
-        tracker = start(Map.of("http.max_header_bytes", Integer.toString(MAX_HEADER_BYTES),
-                "announce.numwant_max", Integer.toString(NUMWANT_MAX), "announce.numwant_default", "5"));
+        tracker = start(Map.of(
+                "http.max_header_bytes",
+                Integer.toString(MAX_HEADER_BYTES),
+                "announce.numwant_max",
+                Integer.toString(NUMWANT_MAX),
+                "announce.numwant_default",
+                "5"));
         server = tracker.httpAddresses().get(0);
         try (RawHttpClient c = new RawHttpClient(server)) {
             decode(c.get(announce(SENTINEL, peerId(1), 7001, 0, "")));
@@ -99,9 +105,10 @@ class HostileHttpTest {
             decode(c.get(announce(h, peerId(2), 7002, 0, "")));
             Map<String, Object> d = decode(c.get(announce(h, peerId(3), 7003, 9, "")));
             assertEquals(List.of("127.0.0.1:7002"), compactPeers4(d));
-            Map<String, Object> files =
-                    Bencode.dict(decode(c.get("/scrape?info_hash=" + enc(sentinelHash))).get("files"));
-            Map<String, Object> sentinel = Bencode.dict(files.values().iterator().next());
+            Map<String, Object> files = Bencode.dict(
+                    decode(c.get("/scrape?info_hash=" + enc(sentinelHash))).get("files"));
+            Map<String, Object> sentinel =
+                    Bencode.dict(files.values().iterator().next());
             assertEquals(1L, sentinel.get("complete"));
             assertEquals(0L, sentinel.get("incomplete"));
         }
@@ -119,29 +126,55 @@ class HostileHttpTest {
         return Stream.of(
                 // Undertow refuses a request line or header block over http.max_header_bytes before Hayate sees it:
                 // it answers 400 without a body and closes the connection.
-                Arguments.of("request line over max_header_bytes",
+                Arguments.of(
+                        "request line over max_header_bytes",
                         "GET /announce?" + ok + "&port=1&pad=" + "a".repeat(MAX_HEADER_BYTES + 100)
-                                + " HTTP/1.1\r\nHost: t\r\n\r\n", 400, null),
-                Arguments.of("headers over max_header_bytes",
-                        "GET /announce?" + ok + "&port=1 HTTP/1.1\r\nHost: t\r\n" + bigHeaders + "\r\n", 400, null),
-                Arguments.of("info_hash of 19 bytes", get(ok.replace(enc(new byte[20]), enc(new byte[19])) + "&port=1"),
-                        200, "invalid info_hash"),
-                Arguments.of("info_hash of 21 bytes", get(ok.replace(enc(new byte[20]), enc(new byte[21])) + "&port=1"),
-                        200, "invalid info_hash"),
+                                + " HTTP/1.1\r\nHost: t\r\n\r\n",
+                        400,
+                        null),
+                Arguments.of(
+                        "headers over max_header_bytes",
+                        "GET /announce?" + ok + "&port=1 HTTP/1.1\r\nHost: t\r\n" + bigHeaders + "\r\n",
+                        400,
+                        null),
+                Arguments.of(
+                        "info_hash of 19 bytes",
+                        get(ok.replace(enc(new byte[20]), enc(new byte[19])) + "&port=1"),
+                        200,
+                        "invalid info_hash"),
+                Arguments.of(
+                        "info_hash of 21 bytes",
+                        get(ok.replace(enc(new byte[20]), enc(new byte[21])) + "&port=1"),
+                        200,
+                        "invalid info_hash"),
                 Arguments.of("port 0", get(ok + "&port=0"), 200, "invalid port"),
                 Arguments.of("port 65536", get(ok + "&port=65536"), 200, "invalid port"),
                 Arguments.of("negative port", get(ok + "&port=-1"), 200, "invalid port"),
                 Arguments.of("negative left", get(ok.replace("left=0", "left=-5") + "&port=1"), 200, "invalid number"),
-                Arguments.of("non-numeric uploaded", get(ok.replace("uploaded=0", "uploaded=1e9") + "&port=1"), 200,
+                Arguments.of(
+                        "non-numeric uploaded",
+                        get(ok.replace("uploaded=0", "uploaded=1e9") + "&port=1"),
+                        200,
                         "invalid number"),
-                Arguments.of("malformed percent escape (Undertow's parser refuses it)", get(ok + "&port=1&x=%G0"), 400,
+                Arguments.of(
+                        "malformed percent escape (Undertow's parser refuses it)",
+                        get(ok + "&port=1&x=%G0"),
+                        400,
                         null),
-                Arguments.of("garbage instead of HTTP (a TLS ClientHello's first bytes)",
-                        "\u0016\u0003\u0001\u0000\u00a5\u0001\u0000\u0000\u00a1\r\n\r\n", 400, null),
-                Arguments.of("unknown method", "BREW /announce?" + ok + "&port=1 HTTP/1.1\r\nHost: t\r\n\r\n", 405,
+                Arguments.of(
+                        "garbage instead of HTTP (a TLS ClientHello's first bytes)",
+                        "\u0016\u0003\u0001\u0000\u00a5\u0001\u0000\u0000\u00a1\r\n\r\n",
+                        400,
+                        null),
+                Arguments.of(
+                        "unknown method",
+                        "BREW /announce?" + ok + "&port=1 HTTP/1.1\r\nHost: t\r\n\r\n",
+                        405,
                         "method not allowed"),
-                Arguments.of("POST with a body",
-                        "POST /announce?" + ok + "&port=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello", 405,
+                Arguments.of(
+                        "POST with a body",
+                        "POST /announce?" + ok + "&port=1 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello",
+                        405,
                         "method not allowed"));
     }
 
@@ -208,8 +241,8 @@ class HostileHttpTest {
             assertEquals(1L, d.get("complete"));
         }
         try (RawHttpClient c = new RawHttpClient(server)) {
-            RawHttpClient.Response post = c.request("POST", announce(hash(), peerId(1), 1, 0, ""),
-                    Map.of("Content-Length", "0"));
+            RawHttpClient.Response post =
+                    c.request("POST", announce(hash(), peerId(1), 1, 0, ""), Map.of("Content-Length", "0"));
             assertEquals(405, post.status());
             assertEquals("method not allowed: use GET", reason(post));
         }
@@ -321,8 +354,8 @@ class HostileHttpTest {
                         Integer.toString(idle))
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                        StandardCharsets.US_ASCII));
+        try (BufferedReader out =
+                        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII));
                 OutputStream in = child.getOutputStream()) {
             long start = System.nanoTime();
             // Serve other clients while the child connects.
@@ -341,7 +374,8 @@ class HostileHttpTest {
             in.write("check\n".getBytes(StandardCharsets.US_ASCII));
             in.flush();
             assertEquals("CLOSED 0", out.readLine(), "the server holds every idle connection open");
-            long worst = latenciesMillis.stream().mapToLong(Long::longValue).max().orElseThrow();
+            long worst =
+                    latenciesMillis.stream().mapToLong(Long::longValue).max().orElseThrow();
             assertTrue(worst < 2_000, "slowest check took " + worst + " ms");
         } finally {
             child.destroyForcibly();

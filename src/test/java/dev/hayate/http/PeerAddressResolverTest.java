@@ -38,7 +38,8 @@ class PeerAddressResolverTest {
                 new PeerAddressResolver(List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("2001:db8:ffff::/48")));
         assertArrayEquals(
                 new byte[] {(byte) 203, 0, 113, 9},
-                resolve(r, "10.0.0.1", "6.6.6.6, 203.0.113.9, 10.9.9.9"), "client-written leftmost is ignored");
+                resolve(r, "10.0.0.1", "6.6.6.6, 203.0.113.9, 10.9.9.9"),
+                "client-written leftmost is ignored");
         assertArrayEquals(new byte[] {(byte) 198, 51, 100, 7}, resolve(r, "10.0.0.1", " ::ffff:198.51.100.7 "));
         byte[] v6 = resolve(r, "2001:db8:ffff::2", "[2001:db8::5]");
         assertEquals(16, v6.length);

@@ -42,12 +42,20 @@ class TrackerHttpTest {
         TrackerConfig config = ConfigLoader.load(
                 new Properties(),
                 Map.of(
-                        "http.host", "127.0.0.1,::1",
-                        "http.port", "0",
-                        "http.io_threads", "2",
-                        "store.max_peers", "100000",
-                        "store.max_torrents", "10000",
-                        "http.trusted_proxies", "127.0.0.2/32", "admin.enabled", "false"));
+                        "http.host",
+                        "127.0.0.1,::1",
+                        "http.port",
+                        "0",
+                        "http.io_threads",
+                        "2",
+                        "store.max_peers",
+                        "100000",
+                        "store.max_torrents",
+                        "10000",
+                        "http.trusted_proxies",
+                        "127.0.0.2/32",
+                        "admin.enabled",
+                        "false"));
         tracker = Tracker.start(config, new SimpleMeterRegistry());
         for (InetSocketAddress a : tracker.httpAddresses()) {
             if (a.getAddress() instanceof Inet6Address) {
@@ -180,12 +188,14 @@ class TrackerHttpTest {
                 n++;
             }
             @SuppressWarnings("unchecked")
-            Map<String, Object> files = (Map<String, Object>) decode(c.get(scrape.toString())).get("files");
+            Map<String, Object> files =
+                    (Map<String, Object>) decode(c.get(scrape.toString())).get("files");
             assertEquals(hashes.size(), files.size());
             int i = 0;
             for (byte[] h : hashes) {
                 @SuppressWarnings("unchecked")
-                Map<String, Object> counts = (Map<String, Object>) files.get(new String(h, StandardCharsets.ISO_8859_1));
+                Map<String, Object> counts =
+                        (Map<String, Object>) files.get(new String(h, StandardCharsets.ISO_8859_1));
                 assertNotNull(counts, "hash " + i);
                 assertEquals(i % 2 == 0 ? 1L : 0L, counts.get("complete"));
                 assertEquals(i % 2 == 0 ? 0L : 1L, counts.get("incomplete"));
@@ -270,7 +280,8 @@ class TrackerHttpTest {
                 Arguments.of("/announce?" + ok.replace("port=6881", "port=http"), "invalid port"),
                 Arguments.of("/announce?" + ok.replace("left=0", "left=-1"), "invalid number"),
                 Arguments.of("/announce?" + ok.replace("left=0", "left=ten"), "invalid number"),
-                Arguments.of("/announce?" + ok.replace("uploaded=0", "uploaded=99999999999999999999"), "invalid number"),
+                Arguments.of(
+                        "/announce?" + ok.replace("uploaded=0", "uploaded=99999999999999999999"), "invalid number"),
                 Arguments.of("/announce?" + ok + "&numwant=-5", "invalid number"),
                 Arguments.of("/announce?" + ok + "&event=exploded", "invalid event"),
                 Arguments.of("/announce?" + ok + "&pad=" + "a".repeat(9000), "query too long"),
@@ -321,23 +332,21 @@ class TrackerHttpTest {
         try (RawHttpClient c = new RawHttpClient(v4)) {
             byte[] hash = newHash();
             decode(c.get(announce(hash, peerId(1), 6881, 0, "")));
-            assertEquals(1L, decode(c.get(announce(hash, peerId(2), 6882, 7, ""))).get("complete"));
+            assertEquals(
+                    1L, decode(c.get(announce(hash, peerId(2), 6882, 7, ""))).get("complete"));
         }
     }
 
     static Stream<String> badEscapes() {
         String ok = announce(new byte[20], peerId(9), 6881, 0, "");
-        return Stream.of(
-                ok.replaceFirst("info_hash=%00", "info_hash=%ZZ"),
-                ok + "&x=%4",
-                ok + "&x=%",
-                ok + "&x=%G1");
+        return Stream.of(ok.replaceFirst("info_hash=%00", "info_hash=%ZZ"), ok + "&x=%4", ok + "&x=%", ok + "&x=%G1");
     }
 
     @Test
     void shouldAnswerWithABencodedFailureWhenTheMethodIsNotGet() throws Exception {
         try (RawHttpClient c = new RawHttpClient(v4)) {
-            RawHttpClient.Response r = c.request("POST", announce(newHash(), peerId(1), 1, 0, ""), Map.of("Content-Length", "0"));
+            RawHttpClient.Response r =
+                    c.request("POST", announce(newHash(), peerId(1), 1, 0, ""), Map.of("Content-Length", "0"));
             assertEquals(405, r.status());
             assertTrue(r.bodyText().contains("failure reason"));
         }

@@ -41,8 +41,7 @@ class TrackerMetricsTest {
     void shouldAllocateNothingWhenTheRequestPathRecordsIntoThePrometheusRegistry() {
         TrackerMetrics metrics = new TrackerMetrics(
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), List.of("none", "started"), List.of("x", "y"));
-        com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().getId();
         record(metrics, 200_000); // warm up: JIT, lazily created histogram buffers
         long before = threads.getThreadAllocatedBytes(tid);

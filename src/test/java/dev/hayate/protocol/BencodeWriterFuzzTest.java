@@ -46,8 +46,8 @@ class BencodeWriterFuzzTest {
         byte[] external = QueryScannerFuzzTest.bytes(data, 16);
 
         byte[] out = new byte[BencodeWriter.maxAnnounceLength(MAX_PEERS) + 8];
-        int end = BencodeWriter.writeAnnounce(r, interval, minInterval, compact, noPeerId, external, externalLength,
-                out, 4);
+        int end = BencodeWriter.writeAnnounce(
+                r, interval, minInterval, compact, noPeerId, external, externalLength, out, 4);
         assertTrue(end - 4 <= BencodeWriter.maxAnnounceLength(MAX_PEERS));
         Map<String, Object> d = Bencode.dict(Bencode.decode(out, 4, end - 4));
 
@@ -79,7 +79,8 @@ class BencodeWriterFuzzTest {
             byte[] compactPeer =
                     v4 ? Arrays.copyOfRange(p4, k * 6, k * 6 + 6) : Arrays.copyOfRange(p6, k * 18, k * 18 + 18);
             Map<String, Object> peer = Bencode.dict(peers.get(i));
-            byte[] address = InetAddress.getByName(Bencode.string(peer.get("ip"))).getAddress();
+            byte[] address =
+                    InetAddress.getByName(Bencode.string(peer.get("ip"))).getAddress();
             if (addressLength == 16 && address.length == 4) {
                 // The JDK parses "::ffff:a.b.c.d" to an IPv4 address (the first finding of fuzz.sh, in this harness).
                 byte[] mapped = new byte[16];
@@ -120,13 +121,15 @@ class BencodeWriterFuzzTest {
             res.complete[i] = data.consumeInt(0, Integer.MAX_VALUE);
             res.downloaded[i] = data.consumeInt(0, Integer.MAX_VALUE);
             res.incomplete[i] = data.consumeInt(0, Integer.MAX_VALUE);
-            expected.putIfAbsent(new String(hash, java.nio.charset.StandardCharsets.ISO_8859_1),
+            expected.putIfAbsent(
+                    new String(hash, java.nio.charset.StandardCharsets.ISO_8859_1),
                     new long[] {res.complete[i], res.downloaded[i], res.incomplete[i]});
         }
         byte[] out = new byte[BencodeWriter.maxScrapeLength(MAX_HASHES)];
         int end = BencodeWriter.writeScrape(req, res, new int[MAX_HASHES], out, 0);
         // The strict decoder refuses keys out of raw byte order or repeated.
-        Map<String, Object> files = Bencode.dict(Bencode.dict(Bencode.decode(out, 0, end)).get("files"));
+        Map<String, Object> files =
+                Bencode.dict(Bencode.dict(Bencode.decode(out, 0, end)).get("files"));
         assertEquals(expected.keySet(), files.keySet());
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             Map<String, Object> entry = Bencode.dict(files.get(e.getKey()));

@@ -40,8 +40,17 @@ class BencodeWriterTest {
         int end = BencodeWriter.writeAnnounce(r, 1800, 900, true, false, external, 4, out, 0);
         Map<String, Object> d = dict(Bencode.decode(out, 0, end));
 
-        assertEquals(List.of("complete", "downloaded", "external ip", "incomplete", "interval", "min interval",
-                "peers", "peers6"), new ArrayList<>(d.keySet()));
+        assertEquals(
+                List.of(
+                        "complete",
+                        "downloaded",
+                        "external ip",
+                        "incomplete",
+                        "interval",
+                        "min interval",
+                        "peers",
+                        "peers6"),
+                new ArrayList<>(d.keySet()));
         assertEquals(7L, d.get("complete"));
         assertEquals(123456L, d.get("downloaded"));
         assertArrayEquals(external, (byte[]) d.get("external ip"));
@@ -100,10 +109,12 @@ class BencodeWriterTest {
             assertEquals(List.of("ip", "peer id", "port"), new ArrayList<>(peer.keySet()));
             boolean v4 = i < 3;
             int k = v4 ? i : i - 3;
-            byte[] compact = v4 ? Arrays.copyOfRange(r.peers4, k * 6, k * 6 + 6)
+            byte[] compact = v4
+                    ? Arrays.copyOfRange(r.peers4, k * 6, k * 6 + 6)
                     : Arrays.copyOfRange(r.peers6, k * 18, k * 18 + 18);
             byte[] address = Arrays.copyOf(compact, compact.length - 2);
-            assertArrayEquals(address, InetAddress.getByName(string(peer.get("ip"))).getAddress());
+            assertArrayEquals(
+                    address, InetAddress.getByName(string(peer.get("ip"))).getAddress());
             int port = ((compact[compact.length - 2] & 0xFF) << 8) | (compact[compact.length - 1] & 0xFF);
             assertEquals((long) port, peer.get("port"));
             byte[] ids = v4 ? r.peerIds4 : r.peerIds6;
@@ -127,7 +138,8 @@ class BencodeWriterTest {
         System.arraycopy(peer, 0, r.peers4, 0, 6);
         r.peers4Count = 1;
         int end = BencodeWriter.writeAnnounce(r, 60, 30, false, true, NO_IP, 0, out, 0);
-        Map<String, Object> p = dict(list(dict(Bencode.decode(out, 0, end)).get("peers")).get(0));
+        Map<String, Object> p =
+                dict(list(dict(Bencode.decode(out, 0, end)).get("peers")).get(0));
         assertEquals("255.0.10.1", string(p.get("ip")));
         assertEquals(65535L, p.get("port"));
     }
@@ -148,10 +160,30 @@ class BencodeWriterTest {
 
     /** RFC 5952 examples and edge cases; section 4.2.2: a single zero group is never shortened to {@code ::}. */
     @ParameterizedTest
-    @ValueSource(strings = {"2001:db8::1", "::", "::1", "1::", "fe80::1:2", "2001:db8:0:1:1:1:1:1",
-        "2001:db8::1:0:0:1", "2001:0:0:1::1", "1:2:3:4:5:6:7:8", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-        "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1", "1:0:0:2::3", "0:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:0", "0:1::",
-        "abcd:ef01::", "::ffff:192.0.2.1", "::ffff:0.0.0.0", "64:ff9b::c000:221", "::c000:221", "::1:ffff:c000:221"})
+    @ValueSource(
+            strings = {
+                "2001:db8::1",
+                "::",
+                "::1",
+                "1::",
+                "fe80::1:2",
+                "2001:db8:0:1:1:1:1:1",
+                "2001:db8::1:0:0:1",
+                "2001:0:0:1::1",
+                "1:2:3:4:5:6:7:8",
+                "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1",
+                "1:0:0:2::3",
+                "0:2:3:4:5:6:7:8",
+                "1:2:3:4:5:6:7:0",
+                "0:1::",
+                "abcd:ef01::",
+                "::ffff:192.0.2.1",
+                "::ffff:0.0.0.0",
+                "64:ff9b::c000:221",
+                "::c000:221",
+                "::1:ffff:c000:221"
+            })
     void shouldWriteRfc5952TextWhenPeerIsIpv6(String canonical) throws UnknownHostException {
         byte[] address = sixteenBytes(canonical);
         byte[] text = new byte[64];
@@ -186,7 +218,11 @@ class BencodeWriterTest {
         for (int g = 0; g < 8; g++) {
             groups[g] = ((a[2 * g] & 0xFF) << 8) | (a[2 * g + 1] & 0xFF);
         }
-        if (groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0 && groups[4] == 0
+        if (groups[0] == 0
+                && groups[1] == 0
+                && groups[2] == 0
+                && groups[3] == 0
+                && groups[4] == 0
                 && groups[5] == 0xFFFF) {
             return "::ffff:" + (a[12] & 0xFF) + "." + (a[13] & 0xFF) + "." + (a[14] & 0xFF) + "." + (a[15] & 0xFF);
         }
@@ -215,8 +251,22 @@ class BencodeWriterTest {
     // ---- integers ----
 
     @ParameterizedTest
-    @ValueSource(longs = {0, 1, 9, 10, 99, 100, -1, -10, 65535, Integer.MAX_VALUE, Integer.MIN_VALUE,
-        Long.MAX_VALUE, Long.MIN_VALUE + 1})
+    @ValueSource(
+            longs = {
+                0,
+                1,
+                9,
+                10,
+                99,
+                100,
+                -1,
+                -10,
+                65535,
+                Integer.MAX_VALUE,
+                Integer.MIN_VALUE,
+                Long.MAX_VALUE,
+                Long.MIN_VALUE + 1
+            })
     void shouldWriteDecimalWhenIntegerIsAnyLong(long value) {
         int end = BencodeWriter.writeInt(value, out, 3);
         assertEquals("i" + value + "e", new String(out, 3, end - 3, StandardCharsets.US_ASCII));
@@ -249,8 +299,8 @@ class BencodeWriterTest {
         int bound = BencodeWriter.maxAnnounceLength(maxPeers);
         for (boolean compact : new boolean[] {true, false}) {
             byte[] exact = new byte[bound];
-            int end = BencodeWriter.writeAnnounce(r, Integer.MIN_VALUE, Integer.MIN_VALUE, compact, false, external,
-                    16, exact, 0);
+            int end = BencodeWriter.writeAnnounce(
+                    r, Integer.MIN_VALUE, Integer.MIN_VALUE, compact, false, external, 16, exact, 0);
             assertTrue(end <= bound);
             Bencode.decode(exact, 0, end);
         }
@@ -268,7 +318,9 @@ class BencodeWriterTest {
         Arrays.fill(res.incomplete, Integer.MIN_VALUE);
         byte[] exact = new byte[BencodeWriter.maxScrapeLength(maxHashes)];
         int end = BencodeWriter.writeScrape(req, res, new int[maxHashes], exact, 0);
-        assertEquals(maxHashes, dict(dict(Bencode.decode(exact, 0, end)).get("files")).size());
+        assertEquals(
+                maxHashes,
+                dict(dict(Bencode.decode(exact, 0, end)).get("files")).size());
     }
 
     // ---- scrape (BEP 48) ----
@@ -289,7 +341,8 @@ class BencodeWriterTest {
         res.downloaded[0] = 10;
         res.incomplete[0] = 3;
         int end = BencodeWriter.writeScrape(req, res, new int[1], out, 0);
-        assertEquals("d5:filesd20:" + "a".repeat(20) + "d8:completei5e10:downloadedi10e10:incompletei3eeee",
+        assertEquals(
+                "d5:filesd20:" + "a".repeat(20) + "d8:completei5e10:downloadedi10e10:incompletei3eeee",
                 new String(out, 0, end, StandardCharsets.US_ASCII));
     }
 
@@ -324,7 +377,8 @@ class BencodeWriterTest {
             }
             int end = BencodeWriter.writeScrape(req, res, scratch, buffer, 0);
             // The decoder itself refuses unsorted or repeated keys.
-            Map<String, Object> files = dict(dict(Bencode.decode(buffer, 0, end)).get("files"));
+            Map<String, Object> files =
+                    dict(dict(Bencode.decode(buffer, 0, end)).get("files"));
             assertEquals(expected.size(), files.size());
             List<byte[]> expectedKeys = new ArrayList<>(expected.keySet());
             int k = 0;

@@ -163,7 +163,9 @@ class QueryScannerFuzzTest {
     static List<Path> seeds(String directory) throws IOException {
         Path dir = Path.of("src/test/resources/dev/hayate/protocol", directory);
         try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(f -> !f.getFileName().toString().startsWith("crash-")).sorted().toList();
+            return files.filter(f -> !f.getFileName().toString().startsWith("crash-"))
+                    .sorted()
+                    .toList();
         }
     }
 

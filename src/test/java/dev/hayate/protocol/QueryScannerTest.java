@@ -32,11 +32,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 class QueryScannerTest {
     private static final int MAX_QUERY_LENGTH = 2048;
     private static final String[] SAMPLE_FILES = {
-        "aria2-http.txt", "aria2-http6.txt", "libtorrent-python-http.txt", "libtorrent-python-http6.txt",
-        "qbittorrent-http.txt", "rtorrent-http.txt", "transmission-http.txt"
+        "aria2-http.txt",
+        "aria2-http6.txt",
+        "libtorrent-python-http.txt",
+        "libtorrent-python-http6.txt",
+        "qbittorrent-http.txt",
+        "rtorrent-http.txt",
+        "transmission-http.txt"
     };
     /** An info_hash and peer_id of 20 bytes, percent-encoded, and a port: the least a valid announce needs. */
     private static final String HASH_20 = "%00%01%02%03%04%05%06%07%08%09%0A%0B%0C%0D%0E%0F%10%11%12%13";
+
     private static final String ID_20 = "-TR3000-abcdefghijkl";
     private static final String VALID = "info_hash=" + HASH_20 + "&peer_id=" + ID_20 + "&port=6881";
 
@@ -100,8 +106,11 @@ class QueryScannerTest {
         String query = VALID + "&key=%15%FA%BC%0F%D9%8A%AB%AC";
         assertNull(scanner.scanAnnounce(query, request));
         assertTrue(request.hasKey);
-        assertEquals(fnv1a(new byte[] {0x15, (byte) 0xFA, (byte) 0xBC, 0x0F, (byte) 0xD9, (byte) 0x8A, (byte) 0xAB,
-            (byte) 0xAC}), request.key);
+        assertEquals(
+                fnv1a(new byte[] {
+                    0x15, (byte) 0xFA, (byte) 0xBC, 0x0F, (byte) 0xD9, (byte) 0x8A, (byte) 0xAB, (byte) 0xAC
+                }),
+                request.key);
     }
 
     @Test
@@ -135,8 +144,10 @@ class QueryScannerTest {
 
     @Test
     void shouldResetEarlierValuesWhenRequestIsReused() {
-        assertNull(scanner.scanAnnounce(VALID + "&left=5&numwant=3&compact=0&no_peer_id=1&key=a&event=stopped"
-                + "&ip=1.2.3.4&uploaded=7&downloaded=8", request));
+        assertNull(scanner.scanAnnounce(
+                VALID + "&left=5&numwant=3&compact=0&no_peer_id=1&key=a&event=stopped"
+                        + "&ip=1.2.3.4&uploaded=7&downloaded=8",
+                request));
         assertNull(scanner.scanAnnounce(VALID, request));
         assertEquals(AnnounceRequest.LEFT_UNKNOWN, request.left);
         assertEquals(AnnounceRequest.NUM_WANT_DEFAULT, request.numWant);
@@ -214,8 +225,14 @@ class QueryScannerTest {
     @Test
     void shouldReadEventsWhenEventIsKnownEmptyOrPaused() {
         String[] values = {"started", "completed", "stopped", "", "paused", "st%61rted"};
-        AnnounceEvent[] expected = {AnnounceEvent.STARTED, AnnounceEvent.COMPLETED, AnnounceEvent.STOPPED,
-            AnnounceEvent.NONE, AnnounceEvent.NONE, AnnounceEvent.STARTED};
+        AnnounceEvent[] expected = {
+            AnnounceEvent.STARTED,
+            AnnounceEvent.COMPLETED,
+            AnnounceEvent.STOPPED,
+            AnnounceEvent.NONE,
+            AnnounceEvent.NONE,
+            AnnounceEvent.STARTED
+        };
         for (int i = 0; i < values.length; i++) {
             assertNull(scanner.scanAnnounce(VALID + "&event=" + values[i], request), values[i]);
             assertSame(expected[i], request.event, values[i]);
@@ -309,8 +326,9 @@ class QueryScannerTest {
     void shouldNotWritePastSlotWhenValueIsLonger() {
         AnnounceRequest guarded = new AnnounceRequest();
         String longHash = "info_hash=" + "%AB".repeat(64);
-        assertSame(FailureReason.INVALID_INFO_HASH, scanner.scanAnnounce(longHash + "&peer_id=" + ID_20 + "&port=1",
-                guarded));
+        assertSame(
+                FailureReason.INVALID_INFO_HASH,
+                scanner.scanAnnounce(longHash + "&peer_id=" + ID_20 + "&port=1", guarded));
         String longId = "info_hash=" + HASH_20 + "&peer_id=" + "x".repeat(500) + "&port=1";
         assertSame(FailureReason.INVALID_PEER_ID, scanner.scanAnnounce(longId, guarded));
     }
@@ -440,7 +458,8 @@ class QueryScannerTest {
             assertEquals(downloaded, request.downloaded, query);
             assertEquals(left == null ? AnnounceRequest.LEFT_UNKNOWN : left, request.left, query);
             AnnounceEvent expectedEvent = event == null || event.isEmpty() || event.equals("paused")
-                    ? AnnounceEvent.NONE : AnnounceEvent.valueOf(event.toUpperCase());
+                    ? AnnounceEvent.NONE
+                    : AnnounceEvent.valueOf(event.toUpperCase());
             assertSame(expectedEvent, request.event, query);
             assertEquals(numWant == null ? AnnounceRequest.NUM_WANT_DEFAULT : numWant, request.numWant, query);
             assertEquals(!"0".equals(compact), request.compact, query);
@@ -449,7 +468,8 @@ class QueryScannerTest {
             if (key != null) {
                 assertEquals(fnv1a(key), request.key, query);
             }
-            byte[] expectedIp = ip == null ? new byte[0] : InetAddress.getByAddress(ip).getAddress();
+            byte[] expectedIp =
+                    ip == null ? new byte[0] : InetAddress.getByAddress(ip).getAddress();
             assertArrayEquals(expectedIp, Arrays.copyOf(request.ip, request.ipLength), query);
         }
         assertEquals(256, hashBytesSeen.cardinality(), "every byte value appears in some info_hash");
@@ -457,15 +477,26 @@ class QueryScannerTest {
 
     /** Adds extras a client might send, and an earlier, overridden copy of a known key (the last one must win). */
     private static void addNoise(Random random, List<String> params) {
-        String[] extras = {"supportcrypto=1", "corrupt=0", "redundant=0", "requirecrypto=0", "localip=10.0.0.2",
-            "trackerid=%00%ff", "Info_hash=x", "port%3D=1", "", "flag"};
+        String[] extras = {
+            "supportcrypto=1",
+            "corrupt=0",
+            "redundant=0",
+            "requirecrypto=0",
+            "localip=10.0.0.2",
+            "trackerid=%00%ff",
+            "Info_hash=x",
+            "port%3D=1",
+            "",
+            "flag"
+        };
         for (int n = random.nextInt(4); n > 0; n--) {
             params.add(random.nextInt(params.size() + 1), extras[random.nextInt(extras.length)]);
         }
         if (random.nextBoolean()) {
             // Only keys that every generated query carries, so the real value always comes later.
-            String[] overridden = {"port=", "port=0", "port=x", "info_hash=%00", "peer_id=", "uploaded=-1",
-                "downloaded=x"};
+            String[] overridden = {
+                "port=", "port=0", "port=x", "info_hash=%00", "peer_id=", "uploaded=-1", "downloaded=x"
+            };
             params.add(0, overridden[random.nextInt(overridden.length)]);
         }
     }
@@ -477,8 +508,8 @@ class QueryScannerTest {
         ScrapeRequest scrape = new ScrapeRequest(4);
         byte[] a = hexBytes("ff0102030405060708090a0b0c0d0e0f10111213");
         byte[] b = hexBytes("00000000000000000000000000000000000000ff");
-        String query = "info_hash=" + percent(a, true) + "&foo=bar&info_hash=" + percent(b, false)
-                + "&info_hash=" + percent(a, false);
+        String query = "info_hash=" + percent(a, true) + "&foo=bar&info_hash=" + percent(b, false) + "&info_hash="
+                + percent(a, false);
         assertNull(scanner.scanScrape(query, scrape));
         assertEquals(3, scrape.count);
         assertArrayEquals(a, Arrays.copyOfRange(scrape.infoHashes, 0, 20));

@@ -62,7 +62,8 @@ class UdpCodecFuzzTest {
         assertTrue(seeds.size() >= 30, "seeds: " + seeds.size());
         for (Path seed : seeds) {
             String name = seed.getFileName().toString();
-            UdpCodec.Parse expected = name.equals("connect") ? UdpCodec.Parse.CONNECT
+            UdpCodec.Parse expected = name.equals("connect")
+                    ? UdpCodec.Parse.CONNECT
                     : name.endsWith("-scrape") ? UdpCodec.Parse.SCRAPE : UdpCodec.Parse.ANNOUNCE;
             assertSame(expected, codec.parse(ByteBuffer.wrap(Files.readAllBytes(seed)), request), name);
         }
@@ -85,9 +86,21 @@ class UdpCodecFuzzTest {
         byte[] options = data.consumeRemainingAsBytes();
 
         ByteBuffer p = ByteBuffer.allocate(98 + options.length);
-        p.putLong(connectionId).putInt(UdpCodec.ACTION_ANNOUNCE).putInt(transactionId).put(infoHash).put(peerId)
-                .putLong(downloaded).putLong(left).putLong(uploaded).putInt(event.udpCode()).putInt(0).putInt(key)
-                .putInt(numWant).putShort((short) port).put(options).flip();
+        p.putLong(connectionId)
+                .putInt(UdpCodec.ACTION_ANNOUNCE)
+                .putInt(transactionId)
+                .put(infoHash)
+                .put(peerId)
+                .putLong(downloaded)
+                .putLong(left)
+                .putLong(uploaded)
+                .putInt(event.udpCode())
+                .putInt(0)
+                .putInt(key)
+                .putInt(numWant)
+                .putShort((short) port)
+                .put(options)
+                .flip();
 
         assertSame(UdpCodec.Parse.ANNOUNCE, codec.parse(p, request));
         AnnounceRequest a = request.announce;

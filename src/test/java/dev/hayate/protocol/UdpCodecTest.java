@@ -27,8 +27,21 @@ class UdpCodecTest {
             + "event=(\\d)\\(\\w+\\) ip=([\\d.]+) key=0x(\\p{XDigit}+) num_want=(-?\\d+) port=(\\d+) "
             + "extensions\\(BEP41\\)=(\\S+)");
 
-    record Sample(String file, String line, long connId, int tid, byte[] infoHash, byte[] peerId, long downloaded,
-            long left, long uploaded, int event, long key, int numWant, int port, byte[] options) {
+    record Sample(
+            String file,
+            String line,
+            long connId,
+            int tid,
+            byte[] infoHash,
+            byte[] peerId,
+            long downloaded,
+            long left,
+            long uploaded,
+            int event,
+            long key,
+            int numWant,
+            int port,
+            byte[] options) {
         @Override
         public String toString() {
             return file + ": " + line.substring(0, Math.min(60, line.length()));
@@ -37,21 +50,36 @@ class UdpCodecTest {
 
     static Stream<Sample> samples() throws IOException {
         List<Sample> out = new ArrayList<>();
-        for (String f : List.of("aria2-udp.txt", "libtorrent-python-udp.txt", "libtorrent-python-udp6.txt",
-                "qbittorrent-udp.txt", "rtorrent-udp.txt", "transmission-udp.txt")) {
+        for (String f : List.of(
+                "aria2-udp.txt",
+                "libtorrent-python-udp.txt",
+                "libtorrent-python-udp6.txt",
+                "qbittorrent-udp.txt",
+                "rtorrent-udp.txt",
+                "transmission-udp.txt")) {
             try (InputStream in = UdpCodecTest.class.getResourceAsStream("/samples/" + f)) {
                 for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                     Matcher m = LINE.matcher(line);
                     if (!m.find()) {
                         continue;
                     }
-                    out.add(new Sample(f, line, Long.parseUnsignedLong(m.group(1), 16),
-                            (int) Long.parseLong(m.group(2), 16), HexFormat.of().parseHex(m.group(3)),
-                            pythonBytes(m.group(4)), Long.parseLong(m.group(5)), Long.parseLong(m.group(6)),
-                            Long.parseLong(m.group(7)), Integer.parseInt(m.group(8)),
-                            Long.parseLong(m.group(10), 16), Integer.parseInt(m.group(11)),
+                    out.add(new Sample(
+                            f,
+                            line,
+                            Long.parseUnsignedLong(m.group(1), 16),
+                            (int) Long.parseLong(m.group(2), 16),
+                            HexFormat.of().parseHex(m.group(3)),
+                            pythonBytes(m.group(4)),
+                            Long.parseLong(m.group(5)),
+                            Long.parseLong(m.group(6)),
+                            Long.parseLong(m.group(7)),
+                            Integer.parseInt(m.group(8)),
+                            Long.parseLong(m.group(10), 16),
+                            Integer.parseInt(m.group(11)),
                             Integer.parseInt(m.group(12)),
-                            m.group(13).equals("-") ? new byte[0] : HexFormat.of().parseHex(m.group(13))));
+                            m.group(13).equals("-")
+                                    ? new byte[0]
+                                    : HexFormat.of().parseHex(m.group(13))));
                 }
             }
         }
@@ -89,7 +117,12 @@ class UdpCodecTest {
     static ByteBuffer announcePacket(Sample s) {
         ByteBuffer p = ByteBuffer.allocate(98 + s.options.length);
         p.putLong(s.connId).putInt(1).putInt(s.tid).put(s.infoHash).put(s.peerId);
-        p.putLong(s.downloaded).putLong(s.left).putLong(s.uploaded).putInt(s.event).putInt(0).putInt((int) s.key);
+        p.putLong(s.downloaded)
+                .putLong(s.left)
+                .putLong(s.uploaded)
+                .putInt(s.event)
+                .putInt(0)
+                .putInt((int) s.key);
         p.putInt(s.numWant).putShort((short) s.port).put(s.options);
         return p.flip();
     }
@@ -121,7 +154,11 @@ class UdpCodecTest {
 
     @Test
     void shouldRoundTripConnectWhenTheMagicIsRight() {
-        ByteBuffer p = ByteBuffer.allocate(16).putLong(UdpCodec.PROTOCOL_ID).putInt(0).putInt(0xCAFEBABE).flip();
+        ByteBuffer p = ByteBuffer.allocate(16)
+                .putLong(UdpCodec.PROTOCOL_ID)
+                .putInt(0)
+                .putInt(0xCAFEBABE)
+                .flip();
         UdpRequest r = new UdpRequest(74);
         assertEquals(UdpCodec.Parse.CONNECT, new UdpCodec().parse(p, r));
         assertEquals(0xCAFEBABE, r.transactionId);
@@ -139,14 +176,36 @@ class UdpCodecTest {
         UdpCodec codec = new UdpCodec();
         UdpRequest r = new UdpRequest(74);
         assertEquals(UdpCodec.Parse.DROP, codec.parse(ByteBuffer.allocate(15), r));
-        assertEquals(UdpCodec.Parse.DROP, codec.parse(
-                ByteBuffer.allocate(16).putLong(0x41727101981L).putInt(0).putInt(1).flip(), r), "wrong magic");
-        assertEquals(UdpCodec.Parse.DROP, codec.parse(
-                ByteBuffer.allocate(16).putLong(1).putInt(7).putInt(1).flip(), r), "unknown action");
-        assertEquals(UdpCodec.Parse.DROP, codec.parse(
-                ByteBuffer.allocate(97).putLong(1).putInt(1).putInt(1).position(0), r), "short announce");
-        assertEquals(UdpCodec.Parse.DROP, codec.parse(
-                ByteBuffer.allocate(16 + 19).putLong(1).putInt(2).putInt(1).position(0), r), "ragged scrape");
+        assertEquals(
+                UdpCodec.Parse.DROP,
+                codec.parse(
+                        ByteBuffer.allocate(16)
+                                .putLong(0x41727101981L)
+                                .putInt(0)
+                                .putInt(1)
+                                .flip(),
+                        r),
+                "wrong magic");
+        assertEquals(
+                UdpCodec.Parse.DROP,
+                codec.parse(
+                        ByteBuffer.allocate(16).putLong(1).putInt(7).putInt(1).flip(), r),
+                "unknown action");
+        assertEquals(
+                UdpCodec.Parse.DROP,
+                codec.parse(
+                        ByteBuffer.allocate(97).putLong(1).putInt(1).putInt(1).position(0), r),
+                "short announce");
+        assertEquals(
+                UdpCodec.Parse.DROP,
+                codec.parse(
+                        ByteBuffer.allocate(16 + 19)
+                                .putLong(1)
+                                .putInt(2)
+                                .putInt(1)
+                                .position(0),
+                        r),
+                "ragged scrape");
     }
 
     @Test
@@ -159,8 +218,21 @@ class UdpCodecTest {
         String[] expectedUrl = {"", "", "/announc", "", "/", ""};
         for (int i = 0; i < optionSets.length; i++) {
             ByteBuffer p = ByteBuffer.allocate(98 + optionSets[i].length);
-            p.putLong(5).putInt(1).putInt(9).put(hash).put(hash).putLong(0).putLong(0).putLong(0).putInt(0)
-                    .putInt(0).putInt(0).putInt(-1).putShort((short) 6881).put(optionSets[i]).flip();
+            p.putLong(5)
+                    .putInt(1)
+                    .putInt(9)
+                    .put(hash)
+                    .put(hash)
+                    .putLong(0)
+                    .putLong(0)
+                    .putLong(0)
+                    .putInt(0)
+                    .putInt(0)
+                    .putInt(0)
+                    .putInt(-1)
+                    .putShort((short) 6881)
+                    .put(optionSets[i])
+                    .flip();
             UdpRequest r = new UdpRequest(74);
             assertEquals(UdpCodec.Parse.ANNOUNCE, new UdpCodec().parse(p, r), "options " + i);
             assertEquals(expectedUrl[i], new String(r.urlData, 0, r.urlDataLength, StandardCharsets.ISO_8859_1));
@@ -171,15 +243,42 @@ class UdpCodecTest {
     void shouldAnswerAnErrorWhenAnAnnounceIsWellFramedButInvalid() {
         byte[] hash = new byte[20];
         UdpCodec codec = new UdpCodec();
-        ByteBuffer badEvent = ByteBuffer.allocate(98).putLong(5).putInt(1).putInt(9).put(hash).put(hash).putLong(0)
-                .putLong(0).putLong(0).putInt(4).putInt(0).putInt(0).putInt(-1).putShort((short) 6881).flip();
+        ByteBuffer badEvent = ByteBuffer.allocate(98)
+                .putLong(5)
+                .putInt(1)
+                .putInt(9)
+                .put(hash)
+                .put(hash)
+                .putLong(0)
+                .putLong(0)
+                .putLong(0)
+                .putInt(4)
+                .putInt(0)
+                .putInt(0)
+                .putInt(-1)
+                .putShort((short) 6881)
+                .flip();
         assertEquals(UdpCodec.Parse.ERROR, codec.parse(badEvent, new UdpRequest(74)));
         assertEquals(FailureReason.INVALID_EVENT, codec.lastFailure());
-        ByteBuffer portZero = ByteBuffer.allocate(98).putLong(5).putInt(1).putInt(9).put(hash).put(hash).putLong(0)
-                .putLong(0).putLong(0).putInt(0).putInt(0).putInt(0).putInt(-1).putShort((short) 0).flip();
+        ByteBuffer portZero = ByteBuffer.allocate(98)
+                .putLong(5)
+                .putInt(1)
+                .putInt(9)
+                .put(hash)
+                .put(hash)
+                .putLong(0)
+                .putLong(0)
+                .putLong(0)
+                .putInt(0)
+                .putInt(0)
+                .putInt(0)
+                .putInt(-1)
+                .putShort((short) 0)
+                .flip();
         assertEquals(UdpCodec.Parse.ERROR, codec.parse(portZero, new UdpRequest(74)));
         assertEquals(FailureReason.INVALID_PORT, codec.lastFailure());
-        ByteBuffer tooMany = ByteBuffer.allocate(16 + 75 * 20).putLong(5).putInt(2).putInt(9).position(0);
+        ByteBuffer tooMany =
+                ByteBuffer.allocate(16 + 75 * 20).putLong(5).putInt(2).putInt(9).position(0);
         assertEquals(UdpCodec.Parse.ERROR, codec.parse(tooMany, new UdpRequest(74)));
         assertEquals(FailureReason.TOO_MANY_INFO_HASHES, codec.lastFailure());
         ByteBuffer out = ByteBuffer.allocate(200);

@@ -66,15 +66,16 @@ class AccessPolicyTest {
 
     @Test
     void shouldFailNamingTheLineWhenALineIsNotAnInfoHash() throws IOException {
-        for (String bad : new String[] {A.substring(1), A + "0", A.replace('a', 'g'), "0x" + A.substring(2),
-            A + " extra"}) {
+        for (String bad :
+                new String[] {A.substring(1), A + "0", A.replace('a', 'g'), "0x" + A.substring(2), A + " extra"}) {
             Path file = write("bad", "# ok\n" + B + "\n" + bad + "\n");
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> AccessPolicy.load(AccessPolicy.Mode.ALLOW, file));
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> AccessPolicy.load(AccessPolicy.Mode.ALLOW, file));
             assertTrue(e.getMessage().contains("line 3"), e.getMessage());
             assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         }
-        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException missing = assertThrows(
+                IllegalArgumentException.class,
                 () -> AccessPolicy.load(AccessPolicy.Mode.DENY, dir.resolve("missing")));
         assertTrue(missing.getMessage().contains("cannot read"), missing.getMessage());
     }

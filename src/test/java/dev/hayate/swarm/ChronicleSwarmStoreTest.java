@@ -284,7 +284,9 @@ class ChronicleSwarmStoreTest {
         Announces a = new Announces(open(1000, 100));
         a.peer(1, 1).send();
         assertEquals(FailureReason.PEER_ID_IN_USE, a.peer(1, 1).v4(555).send());
-        assertEquals(FailureReason.PEER_ID_IN_USE, a.peer(1, 1).v4(555).event(AnnounceEvent.STOPPED).send());
+        assertEquals(
+                FailureReason.PEER_ID_IN_USE,
+                a.peer(1, 1).v4(555).event(AnnounceEvent.STOPPED).send());
         assertEquals(FailureReason.PEER_ID_IN_USE, a.peer(1, 1).v4(555).key(1).send());
         assertEquals(1, store.peerCount());
         a.peer(1, 2).send();
@@ -295,9 +297,12 @@ class ChronicleSwarmStoreTest {
     void shouldRejectAnnounceWhenKeyDiffersFromAnotherAddress() {
         Announces a = new Announces(open(1000, 100));
         a.peer(1, 1).key(42).send();
-        assertEquals(FailureReason.PEER_ID_IN_USE,
+        assertEquals(
+                FailureReason.PEER_ID_IN_USE,
                 a.peer(1, 1).v4(555).key(43).event(AnnounceEvent.STOPPED).send());
-        assertEquals(FailureReason.PEER_ID_IN_USE, a.peer(1, 1).v4(555).event(AnnounceEvent.STOPPED).send());
+        assertEquals(
+                FailureReason.PEER_ID_IN_USE,
+                a.peer(1, 1).v4(555).event(AnnounceEvent.STOPPED).send());
         assertEquals(1, store.peerCount());
         assertNull(a.peer(1, 1).v4(555).key(42).event(AnnounceEvent.STOPPED).send());
         assertEquals(0, store.peerCount());
@@ -423,7 +428,11 @@ class ChronicleSwarmStoreTest {
         assertEquals(50, a.response.peers4Count);
         // remove a stretch from the middle and the end: swap-remove keeps lists dense
         for (int n = 1000; n < 101_000; n++) {
-            assertNull(a.peer(1, n).v4(n).left(n % 4 == 0 ? 0 : 10).event(AnnounceEvent.STOPPED).send(0));
+            assertNull(a.peer(1, n)
+                    .v4(n)
+                    .left(n % 4 == 0 ? 0 : 10)
+                    .event(AnnounceEvent.STOPPED)
+                    .send(0));
         }
         assertEquals(100_001, store.peerCount());
         assertNull(store.verify());

@@ -32,10 +32,26 @@ class HostileUdpTest {
 
     @BeforeAll
     static void start() {
-        tracker = Tracker.start(ConfigLoader.load(new Properties(), Map.of(
-                        "http.host", "127.0.0.1", "http.port", "0",
-                        "udp.host", "127.0.0.1", "udp.port", "0", "udp.threads", "2",
-                        "store.max_peers", "10000", "store.max_torrents", "1000", "admin.enabled", "false")),
+        tracker = Tracker.start(
+                ConfigLoader.load(
+                        new Properties(),
+                        Map.of(
+                                "http.host",
+                                "127.0.0.1",
+                                "http.port",
+                                "0",
+                                "udp.host",
+                                "127.0.0.1",
+                                "udp.port",
+                                "0",
+                                "udp.threads",
+                                "2",
+                                "store.max_peers",
+                                "10000",
+                                "store.max_torrents",
+                                "1000",
+                                "admin.enabled",
+                                "false")),
                 new SimpleMeterRegistry());
         server = tracker.udpAddresses().get(0);
     }
@@ -60,7 +76,9 @@ class HostileUdpTest {
             for (int i = 0; i < packets; i++) {
                 byte[] p = hostilePacket(random, i);
                 c.socket.send(new DatagramPacket(p, p.length, server));
-                if (p.length >= 16 && ByteBuffer.wrap(p).getLong(0) == MAGIC && ByteBuffer.wrap(p).getInt(8) == 0) {
+                if (p.length >= 16
+                        && ByteBuffer.wrap(p).getLong(0) == MAGIC
+                        && ByteBuffer.wrap(p).getInt(8) == 0) {
                     connects.put(i, p.length);
                     connectTids.add(i);
                 }
@@ -78,7 +96,10 @@ class HostileUdpTest {
 
             // Still serving after the flood.
             long id = c.connect();
-            assertEquals(20, c.announce(id, UdpTrackerTest.hash(), UdpTrackerTest.peerId(1), 0, 2, 6881).remaining());
+            assertEquals(
+                    20,
+                    c.announce(id, UdpTrackerTest.hash(), UdpTrackerTest.peerId(1), 0, 2, 6881)
+                            .remaining());
         }
     }
 
@@ -111,19 +132,45 @@ class HostileUdpTest {
                 return p;
             }
             case 1: // a connect, sometimes padded
-                return ByteBuffer.allocate(16 + random.nextInt(3) * 8).putLong(MAGIC).putInt(0).putInt(i).array();
+                return ByteBuffer.allocate(16 + random.nextInt(3) * 8)
+                        .putLong(MAGIC)
+                        .putInt(0)
+                        .putInt(i)
+                        .array();
             case 2: // wrong magic
-                return ByteBuffer.allocate(16).putLong(MAGIC ^ (1L << random.nextInt(64))).putInt(0).putInt(i).array();
+                return ByteBuffer.allocate(16)
+                        .putLong(MAGIC ^ (1L << random.nextInt(64)))
+                        .putInt(0)
+                        .putInt(i)
+                        .array();
             case 3: // announce with a forged id and a bad event (would be an error reply if the id were valid)
-                return ByteBuffer.allocate(98).putLong(random.nextLong()).putInt(1).putInt(i).put(new byte[40])
-                        .putLong(0).putLong(0).putLong(0).putInt(99).putInt(0).putInt(0).putInt(-1).putShort((short) 1)
+                return ByteBuffer.allocate(98)
+                        .putLong(random.nextLong())
+                        .putInt(1)
+                        .putInt(i)
+                        .put(new byte[40])
+                        .putLong(0)
+                        .putLong(0)
+                        .putLong(0)
+                        .putInt(99)
+                        .putInt(0)
+                        .putInt(0)
+                        .putInt(-1)
+                        .putShort((short) 1)
                         .array();
             case 4: // scrape with a forged id and too many hashes
-                return ByteBuffer.allocate(16 + 20 * 100).putLong(random.nextLong()).putInt(2).putInt(i).array();
+                return ByteBuffer.allocate(16 + 20 * 100)
+                        .putLong(random.nextLong())
+                        .putInt(2)
+                        .putInt(i)
+                        .array();
             case 5: // short: 1 to 15 bytes
                 return new byte[1 + random.nextInt(15)];
             case 6: // an unknown action
-                return ByteBuffer.allocate(16).putLong(random.nextLong()).putInt(4 + random.nextInt(100)).putInt(i)
+                return ByteBuffer.allocate(16)
+                        .putLong(random.nextLong())
+                        .putInt(4 + random.nextInt(100))
+                        .putInt(i)
                         .array();
             default: // an oversized datagram (the receive buffer is 2,048 bytes; the kernel truncates)
                 byte[] p = new byte[2_049 + random.nextInt(8_000)];
@@ -136,7 +183,11 @@ class HostileUdpTest {
     void shouldAnswerOrDropButStayUpWhenDatagramsAreOversized() throws Exception {
         try (UdpTrackerTest.Client c = new UdpTrackerTest.Client(server)) {
             // A connect padded to the largest UDP payload: truncated to 2,048 bytes, still a connect, answered with 16.
-            byte[] huge = ByteBuffer.allocate(65_507).putLong(MAGIC).putInt(0).putInt(42).array();
+            byte[] huge = ByteBuffer.allocate(65_507)
+                    .putLong(MAGIC)
+                    .putInt(0)
+                    .putInt(42)
+                    .array();
             ByteBuffer r = c.exchange(ByteBuffer.wrap(huge));
             assertNotNull(r);
             assertEquals(16, r.remaining());
@@ -144,8 +195,8 @@ class HostileUdpTest {
 
             // An announce with a valid id and 4,000 bytes of BEP 41 NOP options: truncated, options ignored, answered.
             long id = c.connect();
-            ByteBuffer base = UdpTrackerTest.Client.announcePacket(id, 77, UdpTrackerTest.hash(),
-                    UdpTrackerTest.peerId(2), 5, 2, -1, 6882);
+            ByteBuffer base = UdpTrackerTest.Client.announcePacket(
+                    id, 77, UdpTrackerTest.hash(), UdpTrackerTest.peerId(2), 5, 2, -1, 6882);
             byte[] big = new byte[98 + 4_000];
             base.get(big, 0, 98);
             java.util.Arrays.fill(big, 98, big.length, (byte) 1);

@@ -39,13 +39,22 @@ class UdpTrackerTest {
                 ConfigLoader.load(
                         new Properties(),
                         Map.of(
-                                "http.host", "127.0.0.1",
-                                "http.port", "0",
-                                "udp.host", "127.0.0.1,::1",
-                                "udp.port", "0",
-                                "udp.threads", "2",
-                                "store.max_peers", "10000",
-                                "store.max_torrents", "1000", "admin.enabled", "false")),
+                                "http.host",
+                                "127.0.0.1",
+                                "http.port",
+                                "0",
+                                "udp.host",
+                                "127.0.0.1,::1",
+                                "udp.port",
+                                "0",
+                                "udp.threads",
+                                "2",
+                                "store.max_peers",
+                                "10000",
+                                "store.max_torrents",
+                                "1000",
+                                "admin.enabled",
+                                "false")),
                 new SimpleMeterRegistry());
         for (InetSocketAddress a : tracker.udpAddresses()) {
             if (a.getAddress() instanceof Inet6Address) {
@@ -93,7 +102,11 @@ class UdpTrackerTest {
 
         long connect() throws IOException {
             int tid = RANDOM.nextInt();
-            ByteBuffer r = exchange(ByteBuffer.allocate(16).putLong(0x41727101980L).putInt(0).putInt(tid).flip());
+            ByteBuffer r = exchange(ByteBuffer.allocate(16)
+                    .putLong(0x41727101980L)
+                    .putInt(0)
+                    .putInt(tid)
+                    .flip());
             assertNotNull(r, "connect reply");
             assertEquals(16, r.remaining());
             assertEquals(0, r.getInt());
@@ -101,11 +114,24 @@ class UdpTrackerTest {
             return r.getLong();
         }
 
-        static ByteBuffer announcePacket(long connId, int tid, byte[] hash, byte[] peerId, long left, int event,
-                int numWant, int port) {
-            return ByteBuffer.allocate(98 + 3).putLong(connId).putInt(1).putInt(tid).put(hash).put(peerId)
-                    .putLong(0).putLong(left).putLong(0).putInt(event).putInt(0).putInt(RANDOM.nextInt())
-                    .putInt(numWant).putShort((short) port).put(new byte[] {2, 1, '/'}).flip();
+        static ByteBuffer announcePacket(
+                long connId, int tid, byte[] hash, byte[] peerId, long left, int event, int numWant, int port) {
+            return ByteBuffer.allocate(98 + 3)
+                    .putLong(connId)
+                    .putInt(1)
+                    .putInt(tid)
+                    .put(hash)
+                    .put(peerId)
+                    .putLong(0)
+                    .putLong(left)
+                    .putLong(0)
+                    .putInt(event)
+                    .putInt(0)
+                    .putInt(RANDOM.nextInt())
+                    .putInt(numWant)
+                    .putShort((short) port)
+                    .put(new byte[] {2, 1, '/'})
+                    .flip();
         }
 
         ByteBuffer announce(long connId, byte[] hash, byte[] peerId, long left, int event, int port)
@@ -165,8 +191,13 @@ class UdpTrackerTest {
             // completed once, then scrape: seeders, completed, leechers.
             leecher.announce(id2, hash, peerId(2), 0, 1, 6882);
             int tid = 77;
-            ByteBuffer scrape = leecher.exchange(ByteBuffer.allocate(16 + 40).putLong(id2).putInt(2).putInt(tid)
-                    .put(hash).put(new byte[20]).flip());
+            ByteBuffer scrape = leecher.exchange(ByteBuffer.allocate(16 + 40)
+                    .putLong(id2)
+                    .putInt(2)
+                    .putInt(tid)
+                    .put(hash)
+                    .put(new byte[20])
+                    .flip());
             assertNotNull(scrape);
             assertEquals(8 + 24, scrape.remaining());
             assertEquals(2, scrape.getInt());
@@ -192,12 +223,24 @@ class UdpTrackerTest {
             long idA = a.connect();
             assertNull(a.exchange(Client.announcePacket(idA ^ 1, 1, hash, peerId(1), 0, 0, 50, 1)), "forged");
             assertNull(b.exchange(Client.announcePacket(idA, 2, hash, peerId(2), 0, 0, 50, 1)), "other port");
-            assertNull(b.exchange(ByteBuffer.allocate(36).putLong(idA).putInt(2).putInt(3).put(hash).flip()),
+            assertNull(
+                    b.exchange(ByteBuffer.allocate(36)
+                            .putLong(idA)
+                            .putInt(2)
+                            .putInt(3)
+                            .put(hash)
+                            .flip()),
                     "scrape with someone else's id");
             // The tracker is still alive for both.
             a.announce(idA, hash, peerId(1), 0, 2, 6881);
-            assertEquals(16, b.exchange(ByteBuffer.allocate(16).putLong(0x41727101980L).putInt(0).putInt(5).flip())
-                    .remaining());
+            assertEquals(
+                    16,
+                    b.exchange(ByteBuffer.allocate(16)
+                                    .putLong(0x41727101980L)
+                                    .putInt(0)
+                                    .putInt(5)
+                                    .flip())
+                            .remaining());
         }
     }
 
@@ -206,10 +249,23 @@ class UdpTrackerTest {
     void shouldStayAliveAndAnswerWhenPacketsAreMalformed(String family) throws Exception {
         try (Client c = new Client(server(family))) {
             byte[][] junk = {
-                new byte[0], new byte[1], new byte[15],
-                ByteBuffer.allocate(16).putLong(0x41727101981L).putInt(0).putInt(1).array(),
-                ByteBuffer.allocate(16).putLong(0x41727101980L).putInt(9).putInt(1).array(),
-                Arrays.copyOf(Client.announcePacket(c.connect(), 1, hash(), peerId(1), 0, 0, 5, 1).array(), 97),
+                new byte[0],
+                new byte[1],
+                new byte[15],
+                ByteBuffer.allocate(16)
+                        .putLong(0x41727101981L)
+                        .putInt(0)
+                        .putInt(1)
+                        .array(),
+                ByteBuffer.allocate(16)
+                        .putLong(0x41727101980L)
+                        .putInt(9)
+                        .putInt(1)
+                        .array(),
+                Arrays.copyOf(
+                        Client.announcePacket(c.connect(), 1, hash(), peerId(1), 0, 0, 5, 1)
+                                .array(),
+                        97),
             };
             for (byte[] j : junk) {
                 c.socket.send(new DatagramPacket(j, j.length, c.server));
@@ -241,5 +297,4 @@ class UdpTrackerTest {
             assertTrue(new String(text, StandardCharsets.US_ASCII).startsWith("invalid event"));
         }
     }
-
 }

@@ -5,6 +5,7 @@
 #   DURATION=5 WARMUP=3 ROUNDS=1 benchmarks/udp-load.sh      # quick look
 #   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 benchmarks/udp-load.sh   # the JDK for Hayate
 #   REUSE=0 benchmarks/udp-load.sh                           # a connect before every announce
+#   PEERS=50000 benchmarks/udp-load.sh                       # peer_ids from a pool (tracker.lua's PEERS): updates
 #
 # Builds nothing; needs target/hayate.jar and benchmarks/target/benchmarks.jar (see load.sh) and opentracker.
 # The load comes from dev.hayate.bench.UdpLoadGenerator (benchmarks.jar), run on CLIENT_JAVA (the java on PATH,
@@ -13,7 +14,8 @@
 #
 # Targets, each started fresh for every run (127.0.0.1 only; every PID is stopped at exit by lib.sh):
 #   hayate       java $HAYATE_JAVA_OPTS -jar target/hayate.jar --http.host=127.0.0.1 --http.port=$HAYATE_PORT
-#                --udp.host=127.0.0.1 --udp.port=$UDP_PORT --admin.enabled=false   (udp.threads: one per core)
+#                --udp.host=127.0.0.1 --udp.port=$UDP_PORT --admin.enabled=false $HAYATE_UDP_ARGS
+#                (udp.threads: one per core; HAYATE_UDP_ARGS default --store.max_peers=10000000, see below)
 #   opentracker  Debian's opentracker, TCP on $OT_PORT (only to see it is up) and UDP on $UDP_PORT, whitelist from
 #                gen-hashes.py $TORRENTS, listen.udp.workers $OT_UDP_WORKERS (default nproc, as Hayate's udp
 #                threads; 0 = UDP in its main loop)
@@ -32,6 +34,10 @@ SOCKETS=${SOCKETS:-8}
 WINDOW=${WINDOW:-16}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
 REUSE=${REUSE:-60}
+PEERS=${PEERS:-0}
+# The default mix adds one new peer per announce (fresh random peer_ids, as tracker.lua), far past Hayate's default
+# store.max_peers (2,000,000) at UDP rates; then Hayate answers "tracker full" errors. Raise it (opentracker has no cap).
+HAYATE_UDP_ARGS=${HAYATE_UDP_ARGS:---store.max_peers=10000000}
 TIMEOUT_MS=${TIMEOUT_MS:-1000}
 OT_UDP_WORKERS=${OT_UDP_WORKERS:-$(nproc)}
 TARGETS=${TARGETS:-hayate opentracker}
@@ -57,7 +63,8 @@ start_udp_target() {
   udp_port_free "$UDP_PORT" || die "UDP 127.0.0.1:$UDP_PORT is already in use; set UDP_PORT"
   case $name in
     hayate)
-      start_target hayate --udp.host=127.0.0.1 --udp.port="$UDP_PORT" --admin.enabled=false ;;
+      # shellcheck disable=SC2086
+      start_target hayate --udp.host=127.0.0.1 --udp.port="$UDP_PORT" --admin.enabled=false $HAYATE_UDP_ARGS ;;
     opentracker)
       # lib.sh's opentracker set-up (whitelist inside tracker.rootdir, dropped privileges) with UDP added.
       # listen.udp.workers must come before listen.udp: opentracker binds as it reads the file.
@@ -94,7 +101,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     # shellcheck disable=SC2086
     line=$("$CLIENT_JAVA" $CLIENT_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.UdpLoadGenerator host=127.0.0.1 \
       port="$UDP_PORT" duration="$DURATION" warmup="$WARMUP" sockets="$SOCKETS" window="$WINDOW" \
-      threads="$CLIENT_THREADS" reuse="$REUSE" timeout_ms="$TIMEOUT_MS" torrents="$TORRENTS" label="$t" \
+      threads="$CLIENT_THREADS" reuse="$REUSE" timeout_ms="$TIMEOUT_MS" torrents="$TORRENTS" peers="$PEERS" label="$t" \
       | grep '^UDPLOAD') || die "UDP load generator failed against $t"
     stop_server "$SERVER_PID"
     if grep -qE ' (errors|invalid)=[1-9]' <<<"$line"; then
@@ -110,7 +117,7 @@ echo "# Hayate UDP (BEP 15) announce load: $SOCKETS sockets x $WINDOW in flight,
   "${DURATION}s (warm-up ${WARMUP}s), $ROUNDS round(s), medians"
 machine_info
 echo "# client:      dev.hayate.bench.UdpLoadGenerator threads=$CLIENT_THREADS on $("$CLIENT_JAVA" -version 2>&1 | sed -n 2p)"
-echo "# opentracker: listen.udp.workers $OT_UDP_WORKERS; hayate: udp.threads one per core"
+echo "# opentracker: listen.udp.workers $OT_UDP_WORKERS; hayate: udp.threads one per core, $HAYATE_UDP_ARGS; PEERS=$PEERS"
 python3 - "$RESULTS" "${targets[*]}" <<'EOF'
 import sys, statistics
 path, targets = sys.argv[1], sys.argv[2].split()

@@ -27,7 +27,9 @@ import java.util.SplittableRandom;
  * <p>Announces are tracker.lua's mix, built fresh for each request: info_hash Zipf({@code zipf}) over torrents
  * 1..{@code torrents} (the same Park-Miller hashes as tracker.lua, gen-hashes.py and {@link LoadClient}, so
  * opentracker's whitelist matches), a random {@code -qB4650-} peer_id and port, 30% seeders, 10% {@code started},
- * numwant {@code numwant}, key random, ip 0.
+ * numwant {@code numwant}, key random, ip 0. Like tracker.lua, every announce is then a new peer, so the tracker
+ * grows by one peer per announce; {@code peers=N} (tracker.lua's {@code PEERS}) takes peer_ids from a pool of N
+ * instead (peer k: tracker.lua's pooled_peer_id(k), port 1025 + k), so swarms fill up and most announces update.
  *
  * <p>Every reply is checked: length, action and transaction id (which names the slot and its request sequence, so a
  * reply to a request that already timed out is a {@code late} one, not a fresh answer); announce replies must have a
@@ -82,6 +84,7 @@ public final class UdpLoadGenerator {
         int torrents = Integer.parseInt(opt.getOrDefault("torrents", "100000"));
         double zipf = Double.parseDouble(opt.getOrDefault("zipf", "1.0"));
         int numwant = Integer.parseInt(opt.getOrDefault("numwant", "50"));
+        int peers = Integer.parseInt(opt.getOrDefault("peers", "0"));
         String label = opt.getOrDefault("label", "-");
         InetAddress target = InetAddress.getByName(host);
         if (!target.isLoopbackAddress()) {
@@ -96,9 +99,10 @@ public final class UdpLoadGenerator {
                 "window * sockets per thread must be 1.." + MAX_SLOTS_PER_THREAD);
         check(timeoutMs >= 10 && timeoutMs <= 10_000, "timeout_ms must be 10..10000");
         check(torrents >= 1 && torrents <= 2_000_000, "torrents must be 1..2,000,000");
+        check(peers >= 0 && peers <= 64_511, "peers must be 0..64511");
         check(reuse >= 0 && reuse <= 120, "reuse must be 0..120 s (BEP 15: ids live 2 minutes)");
 
-        Shared shared = new Shared(torrents, zipf);
+        Shared shared = new Shared(torrents, zipf, peers);
         long start = System.nanoTime() + 100_000_000L;
         long measureFrom = start + (long) (warmup * 1e9);
         long end = measureFrom + (long) (duration * 1e9);
@@ -126,12 +130,12 @@ public final class UdpLoadGenerator {
                 "UDPLOAD label=%s secs=%.1f announce_rps=%.0f reply_rps=%.0f sent=%d announces=%d connects=%d"
                         + " lost=%d loss_pct=%.4f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f"
                         + " errors=%d invalid=%d late=%d send_full=%d io_errors=%d avg_peers=%.1f"
-                        + " total_announces=%d sockets=%d window=%d threads=%d reuse_s=%.0f timeout_ms=%d%n",
+                        + " total_announces=%d sockets=%d window=%d threads=%d reuse_s=%.0f timeout_ms=%d peers=%d%n",
                 label, duration, answered / duration, (answered + s.measuredConnects) / duration, sent, answered,
                 s.measuredConnects, s.measuredLost, sent == 0 ? 0 : 100.0 * s.measuredLost / sent,
                 s.pct(50), s.pct(90), s.pct(99), s.pct(99.9), s.maxMicros / 1000.0,
                 s.errors, s.invalid, s.late, s.sendFull, s.ioErrors, peersAvg, s.announceReplies,
-                sockets, window, threads, reuse, timeoutMs);
+                sockets, window, threads, reuse, timeoutMs, peers);
         if (answered == 0 || s.invalid > 0) {
             System.exit(1);
         }
@@ -145,12 +149,17 @@ public final class UdpLoadGenerator {
 
     /** Torrent i's info_hash: 20 bytes of a Park-Miller generator seeded by i (as tracker.lua and gen-hashes.py). */
     static void infoHash(int i, byte[] out, int at) {
+        parkMiller((long) i * 7919 + 1, out, at, HASH_LENGTH);
+    }
+
+    /** tracker.lua's pm_bytes: n bytes of the Park-Miller minimal standard generator seeded by {@code seed}. */
+    static void parkMiller(long seed, byte[] out, int at, int n) {
         final long m = 2147483647L;
-        long x = ((long) i * 7919 + 1) % m;
+        long x = seed % m;
         if (x == 0) {
             x = 1;
         }
-        for (int k = 0; k < HASH_LENGTH; k++) {
+        for (int k = 0; k < n; k++) {
             x = (x * 16807) % m;
             out[at + k] = (byte) ((x / 256) % 256);
         }
@@ -161,9 +170,16 @@ public final class UdpLoadGenerator {
         final int torrents;
         final byte[] hashes; // torrent i (1-based) at (i - 1) * 20
         final double[] cdf;
+        final int peers;
+        final byte[] peerIds; // pooled peer k's 12 random bytes at k * 12 (tracker.lua's pooled_peer_id)
 
-        Shared(int torrents, double zipf) {
+        Shared(int torrents, double zipf, int peers) {
             this.torrents = torrents;
+            this.peers = peers;
+            peerIds = new byte[peers * 12];
+            for (int k = 0; k < peers; k++) {
+                parkMiller(k * 104729L + 17, peerIds, k * 12, 12);
+            }
             hashes = new byte[torrents * HASH_LENGTH];
             cdf = new double[torrents];
             double sum = 0;
@@ -415,12 +431,18 @@ public final class UdpLoadGenerator {
             out.putLong(cid).putInt(ACTION_ANNOUNCE).putInt(tx);
             out.put(shared.hashes, (rank - 1) * HASH_LENGTH, HASH_LENGTH);
             out.put(PEER_ID_PREFIX);
-            long id1 = r.nextLong();
-            int id2 = r.nextInt();
-            out.putLong(id1).putInt(id2); // 12 random bytes
+            int port;
+            if (shared.peers > 0) { // tracker.lua's PEERS: a pool of peer ids, peer k on port 1025 + k
+                int k = r.nextInt(shared.peers);
+                out.put(shared.peerIds, k * 12, 12);
+                port = 1025 + k;
+            } else {
+                out.putLong(r.nextLong()).putInt(r.nextInt()); // 12 random bytes
+                port = r.nextInt(1025, 65536);
+            }
             out.putLong(downloaded).putLong(left).putLong(uploaded);
             out.putInt(event).putInt(0).putInt(r.nextInt()).putInt(numwant);
-            out.putShort((short) r.nextInt(1025, 65536));
+            out.putShort((short) port);
         }
 
         /** Checks a reply; returns the slot to send next on, or -1. */

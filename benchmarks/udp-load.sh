@@ -6,6 +6,7 @@
 #   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 benchmarks/udp-load.sh   # the JDK for Hayate
 #   REUSE=0 benchmarks/udp-load.sh                           # a connect before every announce
 #   PEERS=50000 benchmarks/udp-load.sh                       # peer_ids from a pool (tracker.lua's PEERS): updates
+#   NUMWANT=0 benchmarks/udp-load.sh                         # no peer selection: the announce write path alone
 #
 # Builds nothing; needs target/hayate.jar and benchmarks/target/benchmarks.jar (see load.sh) and opentracker.
 # The load comes from dev.hayate.bench.UdpLoadGenerator (benchmarks.jar), run on CLIENT_JAVA (the java on PATH,
@@ -35,6 +36,7 @@ WINDOW=${WINDOW:-16}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
 REUSE=${REUSE:-60}
 PEERS=${PEERS:-0}
+NUMWANT=${NUMWANT:-50}
 # The default mix adds one new peer per announce (fresh random peer_ids, as tracker.lua), far past Hayate's default
 # store.max_peers (2,000,000) at UDP rates; then Hayate answers "tracker full" errors. Raise it (opentracker has no cap).
 HAYATE_UDP_ARGS=${HAYATE_UDP_ARGS:---store.max_peers=10000000}
@@ -101,7 +103,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     # shellcheck disable=SC2086
     line=$("$CLIENT_JAVA" $CLIENT_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.UdpLoadGenerator host=127.0.0.1 \
       port="$UDP_PORT" duration="$DURATION" warmup="$WARMUP" sockets="$SOCKETS" window="$WINDOW" \
-      threads="$CLIENT_THREADS" reuse="$REUSE" timeout_ms="$TIMEOUT_MS" torrents="$TORRENTS" peers="$PEERS" label="$t" \
+      threads="$CLIENT_THREADS" reuse="$REUSE" timeout_ms="$TIMEOUT_MS" torrents="$TORRENTS" peers="$PEERS" numwant="$NUMWANT" label="$t" \
       | grep '^UDPLOAD') || die "UDP load generator failed against $t"
     stop_server "$SERVER_PID"
     if grep -qE ' (errors|invalid)=[1-9]' <<<"$line"; then
@@ -117,7 +119,7 @@ echo "# Hayate UDP (BEP 15) announce load: $SOCKETS sockets x $WINDOW in flight,
   "${DURATION}s (warm-up ${WARMUP}s), $ROUNDS round(s), medians"
 machine_info
 echo "# client:      dev.hayate.bench.UdpLoadGenerator threads=$CLIENT_THREADS on $("$CLIENT_JAVA" -version 2>&1 | sed -n 2p)"
-echo "# opentracker: listen.udp.workers $OT_UDP_WORKERS; hayate: udp.threads one per core, $HAYATE_UDP_ARGS; PEERS=$PEERS"
+echo "# opentracker: listen.udp.workers $OT_UDP_WORKERS; hayate: udp.threads one per core, $HAYATE_UDP_ARGS; PEERS=$PEERS NUMWANT=$NUMWANT"
 python3 - "$RESULTS" "${targets[*]}" <<'EOF'
 import sys, statistics
 path, targets = sys.argv[1], sys.argv[2].split()

@@ -100,11 +100,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for t in "${order[@]}"; do
     run=$((run + 1))
     start_udp_target "$t"
+    out="$WORK/gen-$t-$r.txt"
+    status=0
     # shellcheck disable=SC2086
-    line=$("$CLIENT_JAVA" $CLIENT_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.UdpLoadGenerator host=127.0.0.1 \
+    "$CLIENT_JAVA" $CLIENT_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.UdpLoadGenerator host=127.0.0.1 \
       port="$UDP_PORT" duration="$DURATION" warmup="$WARMUP" sockets="$SOCKETS" window="$WINDOW" \
-      threads="$CLIENT_THREADS" reuse="$REUSE" timeout_ms="$TIMEOUT_MS" torrents="$TORRENTS" peers="$PEERS" numwant="$NUMWANT" label="$t" \
-      | grep '^UDPLOAD') || die "UDP load generator failed against $t"
+      threads="$CLIENT_THREADS" reuse="$REUSE" timeout_ms="$TIMEOUT_MS" torrents="$TORRENTS" peers="$PEERS" \
+      numwant="$NUMWANT" label="$t" >"$out" 2>&1 || status=$?
+    line=$(grep '^UDPLOAD' "$out" || true)
+    ((status == 0)) && [[ -n $line ]] || die "UDP load generator failed against $t (exit $status): $(tail -8 "$out")"
     stop_server "$SERVER_PID"
     if grep -qE ' (errors|invalid)=[1-9]' <<<"$line"; then
       die "$t gave error or invalid replies: $line"

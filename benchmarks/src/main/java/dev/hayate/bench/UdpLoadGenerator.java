@@ -445,11 +445,21 @@ public final class UdpLoadGenerator {
             out.putShort((short) port);
         }
 
+        private void invalid(String why, ByteBuffer in) {
+            if (invalid++ < 5) { // the first few, for the run's log
+                StringBuilder hex = new StringBuilder();
+                for (int i = 0; i < Math.min(in.remaining(), 32); i++) {
+                    hex.append(String.format("%02x", in.get(i)));
+                }
+                System.err.printf("invalid reply (%s): length %d, first bytes %s%n", why, in.remaining(), hex);
+            }
+        }
+
         /** Checks a reply; returns the slot to send next on, or -1. */
         private int onReply(int socket, ByteBuffer in, long now) {
             int len = in.remaining();
             if (len < 8) {
-                invalid++;
+                invalid("shorter than 8 bytes", in);
                 return -1;
             }
             int action = in.getInt(0);
@@ -472,7 +482,7 @@ public final class UdpLoadGenerator {
             }
             if (wasConnect) {
                 if (action != ACTION_CONNECT || len < 16) {
-                    invalid++;
+                    invalid("not a connect reply to a connect", in);
                     connectedAt[slot] = 0;
                     return slot;
                 }
@@ -485,7 +495,7 @@ public final class UdpLoadGenerator {
                 return slot;
             }
             if (action != ACTION_ANNOUNCE || len < 20 || (len - 20) % 6 != 0 || in.getInt(8) <= 0) {
-                invalid++;
+                invalid("not an IPv4 announce reply to an announce", in);
                 return slot;
             }
             announceReplies++;

@@ -67,11 +67,18 @@ final class ConnectionIds {
         long v1 = k1 ^ 0x646f72616e646f6dL;
         long v2 = k0 ^ 0x6c7967656e657261L;
         long v3 = k1 ^ 0x7465646279746573L;
-        // Process the three message words.
-        for (int w = 0; w < 3; w++) {
-            long m = w == 0 ? m0 : w == 1 ? m1 : m2;
-            v3 ^= m;
-            for (int r = 0; r < 2; r++) {
+        // Phases 0-2 absorb the message words, phase 3 the length word (24 << 56, no tail bytes), with two
+        // SipRounds each; phase 4 is the finalisation: v2 ^= 0xff, then four SipRounds.
+        for (int phase = 0; phase < 5; phase++) {
+            long m = phase == 0 ? m0 : phase == 1 ? m1 : phase == 2 ? m2 : 24L << 56;
+            int rounds = 2;
+            if (phase < 4) {
+                v3 ^= m;
+            } else {
+                v2 ^= 0xff;
+                rounds = 4;
+            }
+            for (int r = 0; r < rounds; r++) {
                 v0 += v1;
                 v1 = Long.rotateLeft(v1, 13);
                 v1 ^= v0;
@@ -87,43 +94,9 @@ final class ConnectionIds {
                 v1 ^= v2;
                 v2 = Long.rotateLeft(v2, 32);
             }
-            v0 ^= m;
-        }
-        long b = 24L << 56; // length byte; no tail bytes
-        v3 ^= b;
-        for (int r = 0; r < 2; r++) {
-            v0 += v1;
-            v1 = Long.rotateLeft(v1, 13);
-            v1 ^= v0;
-            v0 = Long.rotateLeft(v0, 32);
-            v2 += v3;
-            v3 = Long.rotateLeft(v3, 16);
-            v3 ^= v2;
-            v0 += v3;
-            v3 = Long.rotateLeft(v3, 21);
-            v3 ^= v0;
-            v2 += v1;
-            v1 = Long.rotateLeft(v1, 17);
-            v1 ^= v2;
-            v2 = Long.rotateLeft(v2, 32);
-        }
-        v0 ^= b;
-        v2 ^= 0xff;
-        for (int r = 0; r < 4; r++) {
-            v0 += v1;
-            v1 = Long.rotateLeft(v1, 13);
-            v1 ^= v0;
-            v0 = Long.rotateLeft(v0, 32);
-            v2 += v3;
-            v3 = Long.rotateLeft(v3, 16);
-            v3 ^= v2;
-            v0 += v3;
-            v3 = Long.rotateLeft(v3, 21);
-            v3 ^= v0;
-            v2 += v1;
-            v1 = Long.rotateLeft(v1, 17);
-            v1 ^= v2;
-            v2 = Long.rotateLeft(v2, 32);
+            if (phase < 4) {
+                v0 ^= m;
+            }
         }
         return v0 ^ v1 ^ v2 ^ v3;
     }

@@ -78,8 +78,8 @@ class HostileHttpTest {
                 "http.port", "0",
                 "http.io_threads", "1",
                 "udp.enabled", "false",
-                "store.max_peers", "10000",
-                "store.max_torrents", "1000",
+                "store.max_peers", "200000",
+                "store.max_torrents", "100000",
                 "admin.enabled", "false"));
         overrides.putAll(extra);
         return Tracker.start(ConfigLoader.load(new Properties(), overrides), new SimpleMeterRegistry());
@@ -104,6 +104,7 @@ class HostileHttpTest {
             byte[] h = hash();
             decode(c.get(announce(h, peerId(2), 7002, 0, "")));
             Map<String, Object> d = decode(c.get(announce(h, peerId(3), 7003, 9, "")));
+            assertTrue(d.containsKey("peers"), () -> "not an announce answer: " + (d.containsKey("failure reason") ? Bencode.string(d.get("failure reason")) : d.keySet()));
             assertEquals(List.of("127.0.0.1:7002"), compactPeers4(d));
             Map<String, Object> files = Bencode.dict(
                     decode(c.get("/scrape?info_hash=" + enc(sentinelHash))).get("files"));

@@ -54,10 +54,6 @@ public final class TrackerHandler implements HttpHandler {
     private final ThreadLocal<Scratch> scratch;
     private final AccessPolicy access;
 
-    public TrackerHandler(TrackerConfig config, SwarmStore store, TrackerMetrics metrics) {
-        this(config, store, metrics, AccessPolicy.OPEN);
-    }
-
     public TrackerHandler(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
         this.access = access;
         this.store = store;

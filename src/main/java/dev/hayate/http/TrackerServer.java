@@ -19,10 +19,6 @@ public final class TrackerServer implements AutoCloseable {
 
     private final Undertow undertow;
 
-    public TrackerServer(TrackerConfig config, SwarmStore store, TrackerMetrics metrics) {
-        this(config, store, metrics, AccessPolicy.OPEN);
-    }
-
     public TrackerServer(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
         Undertow.Builder builder = Undertow.builder()
                 .setIoThreads(config.httpIoThreads())

@@ -63,10 +63,6 @@ public final class UdpTracker implements AutoCloseable {
     private volatile boolean running;
     private final AccessPolicy access;
 
-    public UdpTracker(TrackerConfig config, SwarmStore store, TrackerMetrics metrics) {
-        this(config, store, metrics, AccessPolicy.OPEN);
-    }
-
     public UdpTracker(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
         this.access = access;
         this.store = store;

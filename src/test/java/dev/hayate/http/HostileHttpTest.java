@@ -104,7 +104,10 @@ class HostileHttpTest {
             byte[] h = hash();
             decode(c.get(announce(h, peerId(2), 7002, 0, "")));
             Map<String, Object> d = decode(c.get(announce(h, peerId(3), 7003, 9, "")));
-            assertTrue(d.containsKey("peers"), () -> "not an announce answer: " + (d.containsKey("failure reason") ? Bencode.string(d.get("failure reason")) : d.keySet()));
+            assertTrue(
+                    d.containsKey("peers"),
+                    () -> "not an announce answer: "
+                            + (d.containsKey("failure reason") ? Bencode.string(d.get("failure reason")) : d.keySet()));
             assertEquals(List.of("127.0.0.1:7002"), compactPeers4(d));
             Map<String, Object> files = Bencode.dict(
                     decode(c.get("/scrape?info_hash=" + enc(sentinelHash))).get("files"));

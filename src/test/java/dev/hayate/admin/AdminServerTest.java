@@ -21,6 +21,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,9 @@ class AdminServerTest {
             .connectTimeout(Duration.ofSeconds(5))
             .proxy(HttpClient.Builder.NO_PROXY)
             .build();
+    /** Announces this class has had answered (every one goes through {@link #announce}). */
+    private static final AtomicInteger ANNOUNCES_SENT = new AtomicInteger();
+
     private static Tracker tracker;
     private static InetSocketAddress admin;
     private static InetSocketAddress http;
@@ -73,6 +77,7 @@ class AdminServerTest {
                         + "&uploaded=0&downloaded=0&left=" + left + "&compact=1&event=started");
         assertEquals(200, r.statusCode());
         assertFalse(r.body().contains("failure reason"), r.body());
+        ANNOUNCES_SENT.incrementAndGet();
     }
 
     static HttpResponse<String> get(InetSocketAddress a, String pathAndQuery) throws IOException, InterruptedException {
@@ -179,9 +184,9 @@ class AdminServerTest {
         assertTrue(html.contains("<td id=\"leechers\">"), html);
         assertTrue(html.contains("<td id=\"version\">"), html);
         assertTrue(html.contains("<svg id=\"announce-chart\""), html);
-        long announces = tracker.metrics().announcesTotal();
-        assertTrue(announces >= 3);
-        assertTrue(html.contains("<td id=\"announces-hour\">" + announces + "</td>"), html);
+        int sent = ANNOUNCES_SENT.get();
+        assertTrue(sent >= 3);
+        assertTrue(html.contains("<td id=\"announces-hour\">" + sent + "</td>"), html);
     }
 
     @Test

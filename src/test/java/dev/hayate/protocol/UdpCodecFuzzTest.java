@@ -79,7 +79,8 @@ class UdpCodecFuzzTest {
         long downloaded = QueryScannerFuzzTest.nonNegative(data);
         long left = QueryScannerFuzzTest.nonNegative(data);
         long uploaded = QueryScannerFuzzTest.nonNegative(data);
-        AnnounceEvent event = data.pickValue(AnnounceEvent.values());
+        int eventCode = data.consumeInt(0, 3); // BEP 15: 0 none, 1 completed, 2 started, 3 stopped
+        AnnounceEvent event = UdpCodecTest.bep15Event(eventCode);
         int key = data.consumeInt();
         int numWant = data.consumeInt();
         int port = data.consumeInt(1, 65535);
@@ -94,7 +95,7 @@ class UdpCodecFuzzTest {
                 .putLong(downloaded)
                 .putLong(left)
                 .putLong(uploaded)
-                .putInt(event.udpCode())
+                .putInt(eventCode)
                 .putInt(0)
                 .putInt(key)
                 .putInt(numWant)

@@ -1,5 +1,6 @@
 package dev.hayate;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import dev.hayate.admin.AdminServer;
 import dev.hayate.config.ConfigException;
 import dev.hayate.config.ConfigLoader;
@@ -17,6 +18,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,6 +151,34 @@ public final class TrackerMain {
                                 .toList());
     }
 
+    /**
+     * The process's open-files limit (the soft {@code RLIMIT_NOFILE}, {@code ulimit -n}, systemd's
+     * {@code LimitNOFILE}) as the OS reports it, or -1 where the JVM cannot tell.
+     */
+    static long openFilesLimit() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof UnixOperatingSystemMXBean unix ? unix.getMaxFileDescriptorCount() : -1;
+    }
+
+    /**
+     * A warning when {@code http.max_connections} (per listener, times the listeners) is at or above the open-files
+     * limit: the process would run out of descriptors before the connection limit applies, and at that point XNIO
+     * backs off accepting for up to 16 s and new clients get no answer at all. {@code null} when the limit is fine or
+     * unknown ({@code openFilesLimit < 0}).
+     */
+    static String openFilesWarning(TrackerConfig config, long openFilesLimit) {
+        long connections =
+                (long) config.httpMaxConnections() * config.httpHosts().size();
+        if (openFilesLimit < 0 || connections < openFilesLimit) {
+            return null;
+        }
+        return "http.max_connections=" + config.httpMaxConnections() + " on "
+                + config.httpHosts().size()
+                + " listener(s) allows " + connections + " connections, at or above the open-files limit "
+                + openFilesLimit + " (ulimit -n, LimitNOFILE): new clients would get no answer once descriptors run "
+                + "out. Lower http.max_connections or raise the limit.";
+    }
+
     private static void exit(String message) {
         System.err.println("hayate: " + message);
         System.exit(2);
@@ -195,6 +225,10 @@ public final class TrackerMain {
             if (config.adminEnabled() && !(registry instanceof PrometheusMeterRegistry)) {
                 throw new IllegalArgumentException("admin.enabled=true needs a PrometheusMeterRegistry to serve "
                         + "/metrics; got " + registry.getClass().getSimpleName());
+            }
+            String openFiles = openFilesWarning(config, openFilesLimit());
+            if (openFiles != null) {
+                LOG.warn(openFiles);
             }
             // Read the access list before opening anything, so a bad line stops start-up with nothing to undo.
             AccessPolicy access = AccessPolicy.load(

@@ -53,7 +53,7 @@ public final class ConfigLoader {
         d.put("admin.port", "6970");
         d.put("http.request_timeout_seconds", "10");
         d.put("http.idle_timeout_seconds", "60");
-        d.put("http.max_connections", "100000");
+        d.put("http.max_connections", "50000");
         d.put("access.mode", "off");
         d.put("access.file", "");
         d.put("access.reload_seconds", "5");

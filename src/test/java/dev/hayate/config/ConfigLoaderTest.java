@@ -125,7 +125,7 @@ class ConfigLoaderTest {
         TrackerConfig d = TrackerConfig.defaults();
         assertEquals(10, d.httpRequestTimeoutSeconds());
         assertEquals(60, d.httpIdleTimeoutSeconds());
-        assertEquals(100_000, d.httpMaxConnections());
+        assertEquals(50_000, d.httpMaxConnections());
         assertEquals(TrackerConfig.AccessMode.OFF, d.accessMode());
         assertNull(d.accessFile());
         assertEquals(5, d.accessReloadSeconds());

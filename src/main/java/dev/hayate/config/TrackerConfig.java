@@ -93,6 +93,12 @@ public record TrackerConfig(
         udpHosts = List.copyOf(udpHosts);
     }
 
+    /** The {@code announce.*} keys both adapters answer with; the one place they are copied from the config. */
+    public AnnouncePolicy announcePolicy() {
+        return new AnnouncePolicy(
+                announceIntervalSeconds, minAnnounceIntervalSeconds, numWantDefault, numWantMax, allowIpParam);
+    }
+
     public long peerTtlMillis() {
         return peerTtlSeconds * 1000L;
     }

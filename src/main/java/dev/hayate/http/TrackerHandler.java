@@ -1,5 +1,6 @@
 package dev.hayate.http;
 
+import dev.hayate.config.AnnouncePolicy;
 import dev.hayate.config.TrackerConfig;
 import dev.hayate.metrics.TrackerMetrics;
 import dev.hayate.protocol.AnnounceRequest;
@@ -45,11 +46,7 @@ public final class TrackerHandler implements HttpHandler {
     private final SwarmStore store;
     private final TrackerMetrics metrics;
     private final PeerAddressResolver addressResolver;
-    private final int intervalSeconds;
-    private final int minIntervalSeconds;
-    private final int numWantDefault;
-    private final int numWantMax;
-    private final boolean allowIpParam;
+    private final AnnouncePolicy policy;
     private final boolean resolveForwarded;
     private final ThreadLocal<Scratch> scratch;
     private final AccessPolicy access;
@@ -59,15 +56,11 @@ public final class TrackerHandler implements HttpHandler {
         this.store = store;
         this.metrics = metrics;
         this.addressResolver = new PeerAddressResolver(config.trustedProxies());
-        this.intervalSeconds = config.announceIntervalSeconds();
-        this.minIntervalSeconds = config.minAnnounceIntervalSeconds();
-        this.numWantDefault = config.numWantDefault();
-        this.numWantMax = config.numWantMax();
-        this.allowIpParam = config.allowIpParam();
+        this.policy = config.announcePolicy();
         this.resolveForwarded = !config.trustedProxies().isEmpty();
         int maxQueryLength = config.maxQueryLength();
         int maxScrapeHashes = config.maxScrapeHashes();
-        int maxPeers = config.numWantMax();
+        int maxPeers = policy.numWantMax();
         this.scratch = ThreadLocal.withInitial(() -> new Scratch(maxQueryLength, maxPeers, maxScrapeHashes));
     }
 
@@ -142,13 +135,11 @@ public final class TrackerHandler implements HttpHandler {
         int addressLength = peerAddress(exchange, s);
         byte[] peerAddress = s.address;
         int peerAddressLength = addressLength;
-        if (allowIpParam && request.ipLength != 0) {
+        if (policy.allowIpParam() && request.ipLength != 0) {
             peerAddress = request.ip;
             peerAddressLength = request.ipLength;
         }
-        int numWant = request.numWant == AnnounceRequest.NUM_WANT_DEFAULT
-                ? numWantDefault
-                : Math.min(request.numWant, numWantMax);
+        int numWant = policy.numWant(request.numWant);
         AnnounceResponse response = s.announceResponse;
         failure = store.announce(
                 request,
@@ -164,8 +155,8 @@ public final class TrackerHandler implements HttpHandler {
         }
         int length = BencodeWriter.writeAnnounce(
                 response,
-                intervalSeconds,
-                minIntervalSeconds,
+                policy.intervalSeconds(),
+                policy.minIntervalSeconds(),
                 request.compact,
                 request.noPeerId,
                 s.address,

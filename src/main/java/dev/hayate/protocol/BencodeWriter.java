@@ -132,7 +132,7 @@ public final class BencodeWriter {
             p = writeDictPeer(
                     r.peers4,
                     i * AnnounceResponse.COMPACT_PEER4_LENGTH,
-                    IpParser.IPV4_LENGTH,
+                    InetText.IPV4_LENGTH,
                     noPeerId ? null : r.peerIds4,
                     i * AnnounceRequest.PEER_ID_LENGTH,
                     out,
@@ -142,7 +142,7 @@ public final class BencodeWriter {
             p = writeDictPeer(
                     r.peers6,
                     i * AnnounceResponse.COMPACT_PEER6_LENGTH,
-                    IpParser.IPV6_LENGTH,
+                    InetText.IPV6_LENGTH,
                     noPeerId ? null : r.peerIds6,
                     i * AnnounceRequest.PEER_ID_LENGTH,
                     out,
@@ -161,7 +161,7 @@ public final class BencodeWriter {
         // The text length is only known once written: leave room for a two-digit prefix (texts are 7..39 chars).
         int prefixAt = p;
         int textStart = prefixAt + 3;
-        int textEnd = addressLength == IpParser.IPV4_LENGTH
+        int textEnd = addressLength == InetText.IPV4_LENGTH
                 ? writeIpv4Text(peers, peerOffset, out, textStart)
                 : writeIpv6Text(peers, peerOffset, out, textStart);
         p = fixTextPrefix(out, prefixAt, textStart, textEnd);
@@ -297,7 +297,7 @@ public final class BencodeWriter {
     /** Dotted quad of {@code address[offset..offset+4)}. */
     static int writeIpv4Text(byte[] address, int offset, byte[] out, int outOffset) {
         int p = outOffset;
-        for (int i = 0; i < IpParser.IPV4_LENGTH; i++) {
+        for (int i = 0; i < InetText.IPV4_LENGTH; i++) {
             if (i > 0) {
                 out[p++] = '.';
             }

@@ -262,7 +262,7 @@ public final class QueryScanner {
                 foldKey(q, start, end, out);
                 return null;
             case SEEN_IP:
-                out.ipLength = IpParser.parse(q, start, end, out.ip);
+                out.ipLength = InetText.parseQueryValue(q, start, end, out.ip);
                 return null;
             default:
                 throw unhandledKey(bit);

@@ -1,5 +1,6 @@
 package dev.hayate.udp;
 
+import dev.hayate.config.AnnouncePolicy;
 import dev.hayate.config.TrackerConfig;
 import dev.hayate.metrics.TrackerMetrics;
 import dev.hayate.protocol.AnnounceRequest;
@@ -52,10 +53,7 @@ public final class UdpTracker implements AutoCloseable {
     private final SwarmStore store;
     private final TrackerMetrics metrics;
     private final ConnectionIds connectionIds;
-    private final int intervalSeconds;
-    private final int numWantDefault;
-    private final int numWantMax;
-    private final boolean allowIpParam;
+    private final AnnouncePolicy policy;
     private final int maxScrapeHashes;
     private final List<DatagramChannel> channels = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -68,10 +66,7 @@ public final class UdpTracker implements AutoCloseable {
         this.store = store;
         this.metrics = metrics;
         this.connectionIds = new ConnectionIds(config.udpConnectionIdTtlSeconds());
-        this.intervalSeconds = config.announceIntervalSeconds();
-        this.numWantDefault = config.numWantDefault();
-        this.numWantMax = config.numWantMax();
-        this.allowIpParam = config.allowIpParam();
+        this.policy = config.announcePolicy();
         this.maxScrapeHashes = config.maxScrapeHashes();
         try {
             for (String host : config.udpHosts()) {
@@ -117,7 +112,7 @@ public final class UdpTracker implements AutoCloseable {
         final ByteBuffer out = ByteBuffer.allocateDirect(MAX_PACKET_LENGTH);
         final UdpCodec codec = new UdpCodec();
         final UdpRequest request = new UdpRequest(maxScrapeHashes);
-        final AnnounceResponse response = new AnnounceResponse(Math.max(numWantMax, 1));
+        final AnnounceResponse response = new AnnounceResponse(Math.max(policy.numWantMax(), 1));
         final dev.hayate.protocol.ScrapeResponse scrapeResponse =
                 new dev.hayate.protocol.ScrapeResponse(maxScrapeHashes);
         final byte[] address = new byte[16];
@@ -204,20 +199,19 @@ public final class UdpTracker implements AutoCloseable {
         boolean v6 = loop.addressLength == 16;
         byte[] peerAddress = loop.address;
         int peerAddressLength = loop.addressLength;
-        if (allowIpParam && a.ipLength != 0) {
+        if (policy.allowIpParam() && a.ipLength != 0) {
             peerAddress = a.ip;
             peerAddressLength = a.ipLength;
         }
-        int numWant = a.numWant == AnnounceRequest.NUM_WANT_DEFAULT ? numWantDefault : Math.min(a.numWant, numWantMax);
         int maxPeers = v6 ? MAX_PEERS_V6 : MAX_PEERS_V4;
-        numWant = Math.min(numWant, maxPeers);
+        int numWant = policy.numWant(a.numWant, maxPeers);
         FailureReason failure =
                 store.announce(a, peerAddress, peerAddressLength, numWant, false, nowMillis, loop.response);
         if (failure != null) {
             fail(ch, loop, source, failure, Integer.MAX_VALUE);
             return;
         }
-        UdpCodec.writeAnnounce(out, req.transactionId, intervalSeconds, loop.response, v6, maxPeers);
+        UdpCodec.writeAnnounce(out, req.transactionId, policy.intervalSeconds(), loop.response, v6, maxPeers);
         metrics.announce(TrackerMetrics.PROTOCOL_UDP, a.event.ordinal());
         send(ch, out, source);
         metrics.latency(TrackerMetrics.PROTOCOL_UDP, System.nanoTime() - startNanos);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.net.InetAddress;
 import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class InetTextTest {
@@ -36,6 +37,50 @@ class InetTextTest {
         int length = InetText.parse(text, 0, text.length(), out);
         assertEquals(expected.length, length, text);
         assertArrayEquals(expected, Arrays.copyOf(out, length), text);
+        // The same literal as an announce's ip= value (no escapes in it): the query form reads it the same way.
+        byte[] fromQuery = new byte[16];
+        int queryLength = InetText.parseQueryValue(text, 0, text.length(), fromQuery);
+        assertEquals(expected.length, queryLength, text);
+        assertArrayEquals(expected, Arrays.copyOf(fromQuery, queryLength), text);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {" 1.2.3.4", "1.2.3.4  ", " [::1] "})
+    void shouldIgnoreSurroundingSpacesWhenTheTextIsPlain(String text) throws Exception {
+        byte[] out = new byte[16];
+        int length = InetText.parse(text, 0, text.length(), out);
+        byte[] expected = InetAddress.getByName(text.strip().replace("[", "").replace("]", ""))
+                .getAddress();
+        assertArrayEquals(expected, Arrays.copyOf(out, length), text);
+    }
+
+    /** Forms only a query value may take (BEP 7 endpoints, percent escapes): plain text refuses them. */
+    @ParameterizedTest
+    @ValueSource(strings = {"1.2.3.4:6881", "[2001:db8::1]:6881", "%31.2.3.4", "2001%3Adb8%3A%3A1", "1.2.3.4+"})
+    void shouldRejectEndpointsAndEscapesWhenTheTextIsPlain(String text) {
+        assertEquals(0, InetText.parse(text, 0, text.length(), new byte[16]), text);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "1.2.3.4:6881, 1.2.3.4",
+        "[2001:db8::1]:6881, 2001:db8::1",
+        "%31.2.3.4, 1.2.3.4",
+        "2001%3Adb8%3A%3A1, 2001:db8::1",
+        "%5B::1%5D:1, ::1"
+    })
+    void shouldAcceptEndpointsAndEscapesWhenTheTextIsAQueryValue(String text, String literal) throws Exception {
+        byte[] expected = InetAddress.getByName(literal).getAddress();
+        byte[] out = new byte[16];
+        int length = InetText.parseQueryValue(text, 0, text.length(), out);
+        assertArrayEquals(expected, Arrays.copyOf(out, length), text);
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {"1.2.3.4+", "+1.2.3.4", "1.2.3.4:123456", "[::1]:", "[::1]:x", "fe80::1%25eth0", "[1.2.3.4]"})
+    void shouldRejectWhenAQueryValueIsNotAnAddressOrEndpoint(String text) {
+        assertEquals(0, InetText.parseQueryValue(text, 0, text.length(), new byte[16]), text);
     }
 
     @ParameterizedTest
@@ -61,5 +106,8 @@ class InetTextTest {
             })
     void shouldRejectWhenTheTextIsNotALiteral(String text) {
         assertEquals(0, InetText.parse(text, 0, text.length(), new byte[16]), text);
+        if (!text.equals("1.2.3.4:80")) { // the one endpoint in the list: a query value may carry a port (BEP 7)
+            assertEquals(0, InetText.parseQueryValue(text, 0, text.length(), new byte[16]), text);
+        }
     }
 }

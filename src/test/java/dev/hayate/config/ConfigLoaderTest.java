@@ -77,6 +77,81 @@ class ConfigLoaderTest {
         }
     }
 
+    /** Every range is inclusive at both ends: the bounds themselves load, one past them fails naming the key. */
+    @Test
+    void shouldAcceptEachBoundAndRefuseOnePastItWhenAValueIsAtTheEdgeOfItsRange() {
+        String[][] ranges = {
+            {"http.port", "0", "65535"},
+            {"http.backlog", "1", "1000000"},
+            {"http.max_query_length", "256", "1000000"},
+            {"udp.connection_id_ttl_seconds", "10", "3600"},
+            {"udp.receive_buffer_bytes", "65536", "1073741824"},
+            {"announce.peer_ttl_seconds", "1", "604800"},
+            {"announce.sweep_interval_seconds", "1", "86400"},
+            {"scrape.max_hashes", "1", "1000"},
+            {"store.max_peers", "1", "1000000000"},
+            {"http.max_connections", "1", "10000000"},
+        };
+        for (String[] r : ranges) {
+            String key = r[0];
+            long min = Long.parseLong(r[1]);
+            long max = Long.parseLong(r[2]);
+            ConfigLoader.load(new Properties(), Map.of(key, Long.toString(min)));
+            ConfigLoader.load(new Properties(), Map.of(key, Long.toString(max)));
+            for (long out : new long[] {min - 1, max + 1}) {
+                ConfigException e = assertThrows(
+                        ConfigException.class,
+                        () -> ConfigLoader.load(new Properties(), Map.of(key, Long.toString(out))),
+                        key + "=" + out);
+                assertTrue(e.getMessage().contains(key), e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void shouldAllowEqualValuesWhenOneKeyMustNotExceedAnother() {
+        TrackerConfig c = ConfigLoader.load(
+                new Properties(),
+                Map.of(
+                        "announce.interval_seconds", "600",
+                        "announce.min_interval_seconds", "600",
+                        "announce.numwant_max", "30",
+                        "announce.numwant_default", "30"));
+        assertEquals(600, c.minAnnounceIntervalSeconds());
+        assertEquals(30, c.numWantDefault());
+        assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.load(
+                        new Properties(),
+                        Map.of("announce.interval_seconds", "600", "announce.min_interval_seconds", "601")));
+        assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.load(
+                        new Properties(), Map.of("announce.numwant_max", "30", "announce.numwant_default", "31")));
+    }
+
+    @Test
+    void shouldResolveZeroThreadsToOnePerCoreAndKeepAnExplicitCountWhenThreadsAreSet() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        TrackerConfig zero = ConfigLoader.load(new Properties(), Map.of("http.io_threads", "0", "udp.threads", "0"));
+        assertEquals(cores, zero.httpIoThreads());
+        assertEquals(cores, zero.udpThreads());
+        TrackerConfig three = ConfigLoader.load(new Properties(), Map.of("http.io_threads", "3", "udp.threads", "3"));
+        assertEquals(3, three.httpIoThreads());
+        assertEquals(3, three.udpThreads());
+    }
+
+    @Test
+    void shouldPrintTheFilesValueWhenTheEffectiveConfigIsAskedFor() {
+        Properties file = new Properties();
+        file.setProperty("http.port", "7123");
+        file.setProperty("udp.port", "7124");
+        Map<String, String> v = ConfigLoader.effective(file, Map.of("udp.port", "7125"));
+        assertEquals("7123", v.get("http.port"), "from the file");
+        assertEquals("7125", v.get("udp.port"), "the command line wins over the file");
+        assertEquals("1800", v.get("announce.interval_seconds"), "a default");
+    }
+
     @Test
     void shouldParseTrustedProxyBlocksWhenGivenCidrs() {
         TrackerConfig c =

@@ -28,7 +28,9 @@ class InetTextTest {
                 "::1.2.3.4",
                 "64:ff9b::192.0.2.33",
                 "[2001:db8::7]",
-                "1:2:3:4:5:6:1.2.3.4"
+                "1:2:3:4:5:6:1.2.3.4",
+                "1::ffff:1.2.3.4",
+                "::fffe:1.2.3.4"
             })
     void shouldMatchTheJdkWhenTheTextIsALiteral(String text) throws Exception {
         String bare = text.startsWith("[") ? text.substring(1, text.length() - 1) : text;
@@ -67,7 +69,10 @@ class InetTextTest {
         "[2001:db8::1]:6881, 2001:db8::1",
         "%31.2.3.4, 1.2.3.4",
         "2001%3Adb8%3A%3A1, 2001:db8::1",
-        "%5B::1%5D:1, ::1"
+        "%5B::1%5D:1, ::1",
+        "1.2.3.4:65535, 1.2.3.4",
+        "1.2.3.4:09, 1.2.3.4",
+        "[::1]:10990, ::1"
     })
     void shouldAcceptEndpointsAndEscapesWhenTheTextIsAQueryValue(String text, String literal) throws Exception {
         byte[] expected = InetAddress.getByName(literal).getAddress();
@@ -78,7 +83,18 @@ class InetTextTest {
 
     @ParameterizedTest
     @ValueSource(
-            strings = {"1.2.3.4+", "+1.2.3.4", "1.2.3.4:123456", "[::1]:", "[::1]:x", "fe80::1%25eth0", "[1.2.3.4]"})
+            strings = {
+                "1.2.3.4+",
+                "+1.2.3.4",
+                "1.2.3.4:123456",
+                "1.2.3.4:/",
+                "1.2.3.4::",
+                "[::1]:",
+                "[::1]:x",
+                "[::1]:65535x",
+                "fe80::1%25eth0",
+                "[1.2.3.4]"
+            })
     void shouldRejectWhenAQueryValueIsNotAnAddressOrEndpoint(String text) {
         assertEquals(0, InetText.parseQueryValue(text, 0, text.length(), new byte[16]), text);
     }
@@ -102,7 +118,11 @@ class InetTextTest {
                 "g::1",
                 "1.2.3.4:80",
                 "::1.2.3",
-                "1:2:3:4:5:6:7:1.2.3.4"
+                "1:2:3:4:5:6:7:1.2.3.4",
+                "1:2:",
+                "1:2:3:4:5:6:7:",
+                "::1::2",
+                "::1:2::"
             })
     void shouldRejectWhenTheTextIsNotALiteral(String text) {
         assertEquals(0, InetText.parse(text, 0, text.length(), new byte[16]), text);

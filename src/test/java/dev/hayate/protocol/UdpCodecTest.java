@@ -2,6 +2,7 @@ package dev.hayate.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -228,9 +229,10 @@ class UdpCodecTest {
         byte[] hash = new byte[20];
         byte[][] optionSets = {
             {0}, {1, 1, 0}, {2, 5, '/', 'a', 'n', 'n', 'o', 2, 3, 'u', 'n', 'c', 0},
-            {2, 9, 'x'} /* truncated */, {9, 2, 1, 2, 2, 1, '/'} /* unknown type skipped */, {1}
+            {2, 9, 'x'} /* truncated */, {9, 2, 1, 2, 2, 1, '/'} /* unknown type skipped */, {1},
+            {2} /* a type byte with no length byte */, {1, 1, 2, 1, '/', 2} /* the same after data */
         };
-        String[] expectedUrl = {"", "", "/announc", "", "/", ""};
+        String[] expectedUrl = {"", "", "/announc", "", "/", "", "", "/"};
         for (int i = 0; i < optionSets.length; i++) {
             ByteBuffer p = ByteBuffer.allocate(98 + optionSets[i].length);
             p.putLong(5)
@@ -252,6 +254,73 @@ class UdpCodecTest {
             assertEquals(UdpCodec.Parse.ANNOUNCE, new UdpCodec().parse(p, r), "options " + i);
             assertEquals(expectedUrl[i], new String(r.urlData, 0, r.urlDataLength, StandardCharsets.ISO_8859_1));
         }
+    }
+
+    /** A minimal BEP 15 announce (98 bytes) with {@code left} and the given options, test-only. */
+    private static ByteBuffer announceWith(long left, byte[] options) {
+        return ByteBuffer.allocate(98 + options.length)
+                .putLong(5)
+                .putInt(1)
+                .putInt(9)
+                .put(new byte[20])
+                .put(new byte[20])
+                .putLong(0)
+                .putLong(left)
+                .putLong(0)
+                .putInt(0)
+                .putInt(0)
+                .putInt(0)
+                .putInt(-1)
+                .putShort((short) 6881)
+                .put(options)
+                .flip();
+    }
+
+    @Test
+    void shouldKeepTheFirst1024BytesOfUrlDataWhenOptionsCarryMore() {
+        // BEP 41: five URL-data options of 255 bytes; the request keeps what fits (1024), in order.
+        ByteBuffer options = ByteBuffer.allocate(5 * 257);
+        for (int o = 0; o < 5; o++) {
+            options.put((byte) 2).put((byte) 255);
+            for (int i = 0; i < 255; i++) {
+                options.put((byte) ('a' + o));
+            }
+        }
+        UdpRequest r = new UdpRequest(74);
+        assertEquals(UdpCodec.Parse.ANNOUNCE, new UdpCodec().parse(announceWith(0, options.array()), r));
+        assertEquals(1024, r.urlDataLength);
+        assertEquals('a', r.urlData[0]);
+        assertEquals('e', r.urlData[1023], "4 x 255 = 1020 bytes, then 4 of the fifth option");
+        assertEquals('d', r.urlData[1019]);
+    }
+
+    @Test
+    void shouldReadLeftMinusOneAsUnknownWhenAnAnnounceSendsIt() {
+        UdpRequest r = new UdpRequest(74);
+        UdpCodec codec = new UdpCodec();
+        assertEquals(UdpCodec.Parse.ANNOUNCE, codec.parse(announceWith(-1, new byte[0]), r));
+        assertEquals(AnnounceRequest.LEFT_UNKNOWN, r.announce.left);
+        assertFalse(r.announce.isSeeder());
+        assertEquals(UdpCodec.Parse.ERROR, codec.parse(announceWith(-2, new byte[0]), r));
+        assertEquals(FailureReason.INVALID_NUMBER, codec.lastFailure());
+    }
+
+    @Test
+    void shouldAnswerMissingInfoHashWhenAScrapeCarriesNoHash() {
+        UdpRequest r = new UdpRequest(74);
+        UdpCodec codec = new UdpCodec();
+        ByteBuffer empty =
+                ByteBuffer.allocate(16).putLong(5).putInt(2).putInt(9).flip();
+        assertEquals(UdpCodec.Parse.ERROR, codec.parse(empty, r));
+        assertEquals(FailureReason.MISSING_INFO_HASH, codec.lastFailure());
+        ByteBuffer ragged =
+                ByteBuffer.allocate(16 + 21).putLong(5).putInt(2).putInt(9).flip();
+        ragged.limit(16 + 21);
+        assertEquals(UdpCodec.Parse.DROP, codec.parse(ragged, r), "not a whole number of hashes");
+        ByteBuffer one =
+                ByteBuffer.allocate(16 + 20).putLong(5).putInt(2).putInt(9).position(0);
+        assertEquals(UdpCodec.Parse.SCRAPE, codec.parse(one, r));
+        assertEquals(1, r.scrape.count);
     }
 
     @Test

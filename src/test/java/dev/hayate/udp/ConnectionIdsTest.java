@@ -3,6 +3,7 @@ package dev.hayate.udp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashSet;
@@ -79,5 +80,37 @@ class ConnectionIdsTest {
         long m1 = 0x0f0e0d0c0b0a0908L;
         long m2 = 0x1716151413121110L;
         assertEquals(0xb8ad50c6f649af94L, ConnectionIds.sipHash24(k0, k1, m0, m1, m2));
+    }
+
+    /**
+     * The id binds every bit of the address and port (BEP 15: it proves the sender owns its source address): an id
+     * issued to one client is refused for any address or port that differs from it in a single bit.
+     */
+    @Test
+    void shouldRejectAnIdWhenAnyOneBitOfTheAddressOrPortDiffers() {
+        ConnectionIds ids = new ConnectionIds(120, new Random(7));
+        long now = 1_800_000_000L;
+        for (byte[] address : new byte[][] {V4, V6}) {
+            int length = address == V4 ? 4 : 16;
+            long id = ids.issue(address, length, 6881, now);
+            assertTrue(ids.isValid(id, address, length, 6881, now));
+            for (int bit = 0; bit < length * 8; bit++) {
+                byte[] other = address.clone();
+                other[bit >>> 3] ^= (byte) (0x80 >>> (bit & 7));
+                assertFalse(ids.isValid(id, other, length, 6881, now), "address bit " + bit + " of " + length);
+            }
+            for (int bit = 0; bit < 16; bit++) {
+                assertFalse(ids.isValid(id, address, length, 6881 ^ (1 << bit), now), "port bit " + bit);
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseATtlOutsideOneToOneLessThan32768WhenConstructed() {
+        new ConnectionIds(1, new Random(8));
+        new ConnectionIds(0x7FFF, new Random(8));
+        for (int bad : new int[] {0, -1, 0x8000}) {
+            assertThrows(IllegalArgumentException.class, () -> new ConnectionIds(bad, new Random(8)), "ttl " + bad);
+        }
     }
 }

@@ -260,6 +260,10 @@ class UdpConfigTest {
             double badEventBefore = TestTrackers.metric(t, badEvent);
             double tooManyBefore = TestTrackers.metric(t, tooMany);
             double expiredBefore = TestTrackers.metric(t, expired);
+            String latencyCount = "hayate_request_latency_seconds_count{protocol=\"udp\"}";
+            String latencySum = "hayate_request_latency_seconds_sum{protocol=\"udp\"}";
+            double latencyCountBefore = TestTrackers.metric(t, latencyCount);
+            double latencySumBefore = TestTrackers.metric(t, latencySum);
             c.announce(id2, hash(), peerId(6), 0, STARTED, 6886);
             assertEquals(startedBefore + 1, TestTrackers.metric(t, started));
             assertEquals(httpBefore, TestTrackers.metric(t, httpStarted), "the other protocol's counter");
@@ -267,6 +271,10 @@ class UdpConfigTest {
             ByteBuffer scrape = c.exchange(scrapePacket(id2, 10, 2));
             assertEquals(2, scrape.getInt(0));
             assertEquals(scrapesBefore + 1, TestTrackers.metric(t, scrapes));
+            // One latency sample per announce and per scrape answered, each a real duration (well under a second).
+            assertEquals(latencyCountBefore + 2, TestTrackers.metric(t, latencyCount));
+            double added = TestTrackers.metric(t, latencySum) - latencySumBefore;
+            assertTrue(added > 0 && added < 2, "seconds recorded for two requests: " + added);
 
             ByteBuffer bad = c.exchange(Client.announcePacket(id2, 11, hash(), peerId(7), 0, 9, 5, 6887));
             assertEquals(3, bad.getInt(0), "error reply");

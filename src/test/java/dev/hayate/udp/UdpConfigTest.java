@@ -285,4 +285,41 @@ class UdpConfigTest {
             assertEquals(droppedBefore + 2, TestTrackers.metric(t, dropped));
         }
     }
+
+    /**
+     * BEP 15 replies must fit one datagram: at most 229 IPv4 peers (under 1,400 bytes) and 65 IPv6 peers (under
+     * 1,200 bytes), whatever numwant asks.
+     */
+    @Test
+    void shouldCapPeersPerReplyByFamilyWhenNumwantAsksForMoreThanADatagramHolds() throws Exception {
+        try (Tracker t = TestTrackers.start(Map.of("udp.host", "127.0.0.1,::1", "admin.enabled", "false"))) {
+            InetSocketAddress v4 = null;
+            InetSocketAddress v6 = null;
+            for (InetSocketAddress a : t.udpAddresses()) {
+                if (a.getAddress() instanceof java.net.Inet6Address) {
+                    v6 = a;
+                } else {
+                    v4 = a;
+                }
+            }
+            // One swarm per family: the store picks numwant peers over both families and UDP sends only the
+            // requester's, so in a mixed swarm an IPv6 client gets fewer than 65 and the cap would not show.
+            byte[] hash4 = hash();
+            byte[] hash6 = hash();
+            int perFamily = 70;
+            try (Client c4 = new Client(v4);
+                    Client c6 = new Client(v6)) {
+                long id4 = c4.connect();
+                long id6 = c6.connect();
+                for (int i = 0; i < perFamily; i++) {
+                    c4.announce(id4, hash4, peerId(1000 + i), 0, STARTED, 7000 + i);
+                    c6.announce(id6, hash6, peerId(2000 + i), 0, STARTED, 7000 + i);
+                }
+                ByteBuffer r4 = c4.exchange(Client.announcePacket(id4, 1, hash4, peerId(3000), 50, STARTED, 200, 7999));
+                assertEquals(20 + perFamily * 6, r4.remaining(), "every IPv4 seeder: 70 is under the IPv4 cap");
+                ByteBuffer r6 = c6.exchange(Client.announcePacket(id6, 2, hash6, peerId(3001), 50, STARTED, 200, 7999));
+                assertEquals(20 + 65 * 18, r6.remaining(), "65 IPv6 peers, 1,190 bytes");
+            }
+        }
+    }
 }

@@ -76,6 +76,13 @@ class CidrTest {
     }
 
     @Test
+    void shouldReadABracketedLiteralWhenAnIpv6BlockIsWrittenInBrackets() throws Exception {
+        assertEquals(Cidr.parse("2001:db8::/32"), Cidr.parse("[2001:db8::]/32"));
+        assertEquals(Cidr.parse("::1/128"), Cidr.parse("[::1]"));
+        assertTrue(contains("[2001:db8::]/32", "2001:db8::9"));
+    }
+
+    @Test
     void shouldEqualAnotherBlockWhenNetworkAndPrefixAreTheSame() {
         assertEquals(Cidr.parse("10.0.0.0/8"), Cidr.parse(" 10.0.0.0/8 "));
         assertEquals(

@@ -113,4 +113,26 @@ class ConnectionIdsTest {
             assertThrows(IllegalArgumentException.class, () -> new ConnectionIds(bad, new Random(8)), "ttl " + bad);
         }
     }
+
+    @Test
+    void shouldBindTheAddressLengthWhenAnIpv6AddressHoldsTheSameBytes() {
+        ConnectionIds ids = new ConnectionIds(120, new Random(9));
+        long now = 1_800_000_000L;
+        byte[] v4 = {1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        long id = ids.issue(v4, 4, 6881, now);
+        // ::102:304:0:0:0:0 folds to the same 64-bit words as 1.2.3.4; only the length tells them apart.
+        byte[] v6 = {0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0};
+        assertFalse(ids.isValid(id, v6, 16, 6881, now));
+    }
+
+    @Test
+    void shouldIgnoreScratchBytesPastTheAddressWhenTheBufferIsReused() {
+        // The receive loop reuses one 16-byte buffer: after an IPv6 sender, an IPv4 sender's bytes 4..15 are stale.
+        ConnectionIds ids = new ConnectionIds(120, new Random(10));
+        long now = 1_800_000_000L;
+        byte[] clean = {(byte) 192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        byte[] stale = {(byte) 192, 0, 2, 1, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
+        long id = ids.issue(clean, 4, 6881, now);
+        assertTrue(ids.isValid(id, stale, 4, 6881, now));
+    }
 }

@@ -287,10 +287,14 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 .removeReturnsNull(true);
     }
 
-    /** Block map sizing: blocks half full on average for the configured peers, with tiers up to the worst case. */
+    /**
+     * Block map sizing. Most swarms live inline, so the first tier is small (a persisted store allocates it on disk up
+     * front: at {@code peers / 24} it was 144 MB of a 305 MB store holding no block at all); {@code maxBloatFactor}
+     * lets it grow, tier by tier, to the worst case the limits allow.
+     */
     static ChronicleMapBuilder<byte[], byte[]> blocksBuilder(SwarmOptions o) {
         long peers = o.maxPeers();
-        long entries = Math.max(256, peers / 24);
+        long entries = Math.max(256, peers / 256);
         // worst case: every big swarm just above the inline limit, with 4 non-empty lists at a quarter load
         double worst = 4.0 * peers / (DEMOTE_PEERS + 1) + 4.0 * peers / 36 + 1024;
         double bloat = Math.min(1000, Math.max(4, 2 * worst / entries + 2));
@@ -363,7 +367,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             Arrays.fill(v, 0, HEADER_LENGTH, (byte) 0);
             sv.length = HEADER_LENGTH;
         }
-        boolean exists = hasSwarm && find(s, ih, v, req.peerId);
+        boolean exists = hasSwarm && find(s, ih, v, req.peerId, listOf(addressLength, req.left == 0));
         if (exists) {
             byte[] fb = s.fBlock < 0 ? v : s.found;
             if (!mayUpdate(fb, s.fOff, wireLength(s.fList), req, address, addressLength)) {
@@ -425,7 +429,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
             byte[] fb = s.fBlock < 0 ? v : s.found;
             int flags = flags(fb, s.fOff, wireLength(oldList));
             boolean wasSeeder = isSeederList(oldList);
-            if (req.event == AnnounceEvent.COMPLETED && !wasSeeder && (flags & FLAG_COMPLETED) == 0) {
+            boolean counted = req.event == AnnounceEvent.COMPLETED && !wasSeeder && (flags & FLAG_COMPLETED) == 0;
+            if (counted) {
                 setDownloaded(v, downloaded(v) + 1);
                 flags |= FLAG_COMPLETED;
             }
@@ -434,6 +439,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 writeEntry(fb, s.fOff, address, addressLength, req.port, req.peerId, seen, keyHash, flags);
                 if (s.fBlock >= 0) {
                     putBlock(s.foundKey, s.found);
+                    if (!counted) {
+                        // a re-announce in blocks changes only its block: the swarm entry is as it was
+                        fillCounts(out, v);
+                        return null;
+                    }
                 }
             } else {
                 removeFound(s, ih, sv);
@@ -470,8 +480,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
         return storedKey && req.hasKey && keyHash(b, off, wireLength) == keyHash(req.key);
     }
 
-    /** Finds {@code peerId} in the swarm; sets {@code s.f*} (and loads its block into {@code s.found}). */
-    private boolean find(Scratch s, byte[] ih, byte[] v, byte[] peerId) {
+    /**
+     * Finds {@code peerId} in the swarm; sets {@code s.f*} (and loads its block into {@code s.found}). In blocks, the
+     * list the announce names ({@code likely}) is looked at first: a re-announce usually finds its peer in one read.
+     */
+    private boolean find(Scratch s, byte[] ih, byte[] v, byte[] peerId, int likely) {
         if (mode(v) == MODE_INLINE) {
             int off = HEADER_LENGTH;
             for (int list = 0; list < LIST_COUNT; list++) {
@@ -491,27 +504,37 @@ public final class ChronicleSwarmStore implements SwarmStore {
             return false;
         }
         long h = peerIdHash(peerId, 0, seed);
+        if (findInBlocks(s, ih, v, peerId, h, likely)) {
+            return true;
+        }
         for (int list = 0; list < LIST_COUNT; list++) {
-            int nb = blockCount(v, list);
-            if (nb == 0) {
-                continue;
+            if (list != likely && findInBlocks(s, ih, v, peerId, h, list)) {
+                return true;
             }
-            int b = blockOf(h, nb);
-            blockKey(s.foundKey, ih, list, b);
-            if (blocks.getUsing(s.foundKey, s.found) == null) {
-                continue; // only after a crash without recovery
-            }
-            int n = getInt(s.found, B_COUNT);
-            int len = entryLength(list);
-            int wire = wireLength(list);
-            for (int i = 0, off = B_ENTRIES; i < n; i++, off += len) {
-                if (idEquals(s.found, off, wire, peerId)) {
-                    s.fList = list;
-                    s.fBlock = b;
-                    s.fIndex = i;
-                    s.fOff = off;
-                    return true;
-                }
+        }
+        return false;
+    }
+
+    private boolean findInBlocks(Scratch s, byte[] ih, byte[] v, byte[] peerId, long h, int list) {
+        int nb = blockCount(v, list);
+        if (nb == 0) {
+            return false;
+        }
+        int b = blockOf(h, nb);
+        blockKey(s.foundKey, ih, list, b);
+        if (blocks.getUsing(s.foundKey, s.found) == null) {
+            return false; // only after a crash without recovery
+        }
+        int n = getInt(s.found, B_COUNT);
+        int len = entryLength(list);
+        int wire = wireLength(list);
+        for (int i = 0, off = B_ENTRIES; i < n; i++, off += len) {
+            if (idEquals(s.found, off, wire, peerId)) {
+                s.fList = list;
+                s.fBlock = b;
+                s.fIndex = i;
+                s.fOff = off;
+                return true;
             }
         }
         return false;

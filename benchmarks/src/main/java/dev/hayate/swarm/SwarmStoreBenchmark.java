@@ -27,10 +27,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <ul>
  *   <li>{@code zipf100k}, {@code zipf1m}: 100k or 1M torrents picked with Zipf(1) popularity, and sized by it too:
- *       torrent rank {@code r} holds {@code max(3, C / r)} peers ({@code C} = 10k or 100k: 1.4M or 3.9M peers, the
- *       top swarm 10k or 100k peers, 95% of torrents 3 peers). A third of each swarm seeds ({@code p % 3 == 0}), so
- *       leechers get seeders and leechers, seeders get leechers; every announce re-announces a known peer (steady
- *       state), and about half of them get a full 50-peer answer (asserted in setup);
+ *       torrent rank {@code r} holds {@code max(3, C / r)} peers ({@code C} = 10k or 100k: 0.38M or 3.98M peers, the
+ *       top swarm 10k or 100k peers, over 99% of torrents 3 peers). A third of each swarm seeds ({@code p % 3 == 0}),
+ *       so leechers get seeders and leechers, seeders get leechers (mix and full answers asserted in setup); every
+ *       announce re-announces a known peer (steady state). 48% (zipf100k) or 57% (zipf1m) of announces go to swarms
+ *       of more than 50 peers and get a full 50-peer answer, 58% / 64% to swarms too big to live inline in v2;
  *   <li>{@code hot10k}, {@code hot100k}: one swarm of 10k or 100k peers (a third seeding) taking every announce.
  * </ul>
  *

@@ -174,11 +174,6 @@ public final class ChronicleSwarmStore implements SwarmStore {
 
     /** Opens (or creates, or recovers) the store described by {@code options}. */
     public static ChronicleSwarmStore open(SwarmOptions options) {
-        return open(options, true);
-    }
-
-    /** {@code recover=false} is a test hook: it opens an unclean store as if it were clean (no recovery at all). */
-    static ChronicleSwarmStore open(SwarmOptions options, boolean recover) {
         ChronicleMapBuilder<byte[], SwarmValue> swarmsB = swarmsBuilder(options);
         ChronicleMapBuilder<byte[], byte[]> blocksB = blocksBuilder(options);
         Path dir = options.storePath();
@@ -194,14 +189,13 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 long seed = readOrCreateFormatFile(dir);
                 Path marker = dir.resolve(OPEN_MARKER);
                 unclean = Files.exists(marker);
-                boolean recover1 = unclean && recover;
                 if (unclean) {
                     LOG.warn("{} was not closed cleanly: recovering the swarm store", dir);
                 }
                 store = new ChronicleSwarmStore(
                         options,
-                        openFile(swarmsB, dir.resolve(SWARMS_FILE), recover1),
-                        openFile(blocksB, dir.resolve(BLOCKS_FILE), recover1),
+                        openFile(swarmsB, dir.resolve(SWARMS_FILE), unclean),
+                        openFile(blocksB, dir.resolve(BLOCKS_FILE), unclean),
                         seed,
                         marker);
                 Files.write(marker, new byte[0]);
@@ -209,7 +203,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the swarm store at " + dir, e);
         }
-        if (unclean && recover) {
+        if (unclean) {
             store.recoveredAtOpen = true;
             long repaired = store.repair();
             LOG.warn(

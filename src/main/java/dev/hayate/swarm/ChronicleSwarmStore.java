@@ -1243,8 +1243,31 @@ public final class ChronicleSwarmStore implements SwarmStore {
     long repair() {
         long changed = 0;
         Scratch s = scratch.get();
-        // inline swarms that do not add up
-        for (byte[][] kv : swarmEntries(false)) {
+        // One pass reading each entry in place; only the swarms that need work are copied out.
+        List<byte[][]> suspects = new ArrayList<>();
+        byte[] buf = new byte[MAX_SWARM_VALUE];
+        for (int segment = 0; segment < swarms.segments(); segment++) {
+            try (MapSegmentContext<byte[], SwarmValue, ?> c = swarms.segmentContext(segment)) {
+                c.forEachSegmentEntry(e -> {
+                    Data<SwarmValue> d = e.value();
+                    int size = (int) d.size();
+                    boolean fits = size >= HEADER_LENGTH && size <= MAX_SWARM_VALUE;
+                    if (fits) {
+                        d.bytes().read(d.offset(), buf, 0, size);
+                    }
+                    boolean sound = fits
+                            && mode(buf) == MODE_INLINE
+                            && !badCounts(buf)
+                            && inlineLength(buf) == size
+                            && !hasDuplicate(buf);
+                    if (!sound) {
+                        byte[] key = e.key().getUsing(new byte[INFO_HASH_LENGTH]);
+                        suspects.add(new byte[][] {key, fits ? Arrays.copyOf(buf, size) : new byte[0]});
+                    }
+                });
+            }
+        }
+        for (byte[][] kv : suspects) {
             byte[] v = kv[1];
             boolean bad = v.length < HEADER_LENGTH
                     || (mode(v) == MODE_INLINE && (badCounts(v) || inlineLength(v) != v.length))
@@ -1253,57 +1276,13 @@ public final class ChronicleSwarmStore implements SwarmStore {
             if (bad) {
                 swarms.remove(kv[0]);
                 changed++;
-            } else if (mode(v) == MODE_INLINE && dedupeInline(v, s.swarm)) {
-                swarms.put(kv[0], s.swarm);
+            } else if (mode(v) == MODE_INLINE) {
+                if (dedupeInline(v, s.swarm)) {
+                    swarms.put(kv[0], s.swarm);
+                    changed++;
+                }
+            } else if (repairBlocks(s, kv[0], v)) {
                 changed++;
-            }
-        }
-        for (byte[][] kv : swarmEntries(true)) {
-            byte[] ih = kv[0];
-            byte[] v = s.swarm.bytes;
-            System.arraycopy(kv[1], 0, v, 0, kv[1].length);
-            s.swarm.length = kv[1].length;
-            Set<ByteBuffer> ids = new HashSet<>();
-            boolean dirty = false;
-            for (int list = 0; list < LIST_COUNT; list++) {
-                int nb = blockCount(v, list);
-                int len = entryLength(list);
-                int idOff = wireLength(list) + E_PEER_ID;
-                int left = 0;
-                for (int b = 0; b < nb; b++) {
-                    loadBlock(s, ih, list, b, s.key1, s.block1);
-                    int n = Math.max(0, Math.min(getInt(s.block1, B_COUNT), blockCapacity(list)));
-                    int kept = 0;
-                    for (int i = 0; i < n; i++) {
-                        int off = B_ENTRIES + i * len;
-                        ByteBuffer id = ByteBuffer.wrap(Arrays.copyOfRange(s.block1, off + idOff, off + idOff + 20));
-                        if (blockOf(peerIdHash(s.block1, off + idOff, seed), nb) != b || !ids.add(id)) {
-                            continue;
-                        }
-                        if (kept != i) {
-                            System.arraycopy(s.block1, off, s.block1, B_ENTRIES + kept * len, len);
-                        }
-                        kept++;
-                    }
-                    if (kept != getInt(s.block1, B_COUNT) || blocks.getUsing(s.key1, s.block2) == null) {
-                        putInt(s.block1, B_COUNT, kept);
-                        blocks.put(s.key1, s.block1);
-                        dirty = true;
-                    }
-                    left += kept;
-                }
-                if (count(v, list) != left) {
-                    setCount(v, list, left);
-                    dirty = true;
-                }
-            }
-            if (dirty) {
-                changed++;
-                if (total(v) == 0) {
-                    swarms.remove(ih);
-                } else {
-                    swarms.put(ih, s.swarm);
-                }
             }
         }
         // blocks no swarm owns (a promotion, demotion or merge cut short)
@@ -1327,6 +1306,82 @@ public final class ChronicleSwarmStore implements SwarmStore {
         }
         recount();
         return changed;
+    }
+
+    /** {@link #repair()} of one swarm in blocks (its stored value in {@code stored}); true when it changed it. */
+    private boolean repairBlocks(Scratch s, byte[] ih, byte[] stored) {
+        byte[] v = s.swarm.bytes;
+        System.arraycopy(stored, 0, v, 0, stored.length);
+        s.swarm.length = stored.length;
+        Set<ByteBuffer> ids = new HashSet<>();
+        boolean dirty = false;
+        for (int list = 0; list < LIST_COUNT; list++) {
+            int nb = blockCount(v, list);
+            int len = entryLength(list);
+            int idOff = wireLength(list) + E_PEER_ID;
+            int left = 0;
+            for (int b = 0; b < nb; b++) {
+                loadBlock(s, ih, list, b, s.key1, s.block1);
+                int n = Math.max(0, Math.min(getInt(s.block1, B_COUNT), blockCapacity(list)));
+                int kept = 0;
+                for (int i = 0; i < n; i++) {
+                    int off = B_ENTRIES + i * len;
+                    ByteBuffer id = ByteBuffer.wrap(Arrays.copyOfRange(s.block1, off + idOff, off + idOff + 20));
+                    if (blockOf(peerIdHash(s.block1, off + idOff, seed), nb) != b || !ids.add(id)) {
+                        continue;
+                    }
+                    if (kept != i) {
+                        System.arraycopy(s.block1, off, s.block1, B_ENTRIES + kept * len, len);
+                    }
+                    kept++;
+                }
+                if (kept != getInt(s.block1, B_COUNT) || blocks.getUsing(s.key1, s.block2) == null) {
+                    putInt(s.block1, B_COUNT, kept);
+                    blocks.put(s.key1, s.block1);
+                    dirty = true;
+                }
+                left += kept;
+            }
+            if (count(v, list) != left) {
+                setCount(v, list, left);
+                dirty = true;
+            }
+        }
+        if (dirty) {
+            if (total(v) == 0) {
+                swarms.remove(ih);
+            } else {
+                swarms.put(ih, s.swarm);
+            }
+        }
+        return dirty;
+    }
+
+    /** True when an inline swarm value holds a peer_id twice. */
+    private static boolean hasDuplicate(byte[] v) {
+        int total = total(v);
+        for (int i = 0; i < total; i++) {
+            int a = inlineIdOffset(v, i);
+            for (int j = i + 1; j < total; j++) {
+                if (Arrays.equals(
+                        v, a, a + PEER_ID_LENGTH, v, inlineIdOffset(v, j), inlineIdOffset(v, j) + PEER_ID_LENGTH)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Offset of the peer_id of the {@code k}-th entry of an inline value, over all lists. */
+    private static int inlineIdOffset(byte[] v, int k) {
+        for (int list = 0; list < LIST_COUNT; list++) {
+            int n = count(v, list);
+            if (k < n) {
+                return inlineOffset(v, list, k) + wireLength(list) + E_PEER_ID;
+            }
+            k -= n;
+        }
+        throw new IllegalArgumentException("entry " + k);
     }
 
     /**

@@ -3,6 +3,7 @@
 #
 # Targets and their documented ports (127.0.0.1 only; override with the env variables):
 #   hayate       HAYATE_PORT=16969  java $HAYATE_JAVA_OPTS -jar target/hayate.jar --http.host=127.0.0.1 --http.port=..
+#                HAYATE_ADMIN_PORT=16974: its admin listener (127.0.0.1, /metrics), read to check runs for failures
 #   ceiling      CEILING_PORT=16970 java $CEILING_JAVA_OPTS -cp benchmarks/target/benchmarks.jar dev.hayate.bench.FixedBodyServer
 #   opentracker  OT_PORT=16971      opentracker -f <generated conf> (whitelist = gen-hashes.py $TORRENTS)
 # JAVA_HOME selects the JDK for the Java servers (default: the java on PATH).
@@ -14,6 +15,7 @@ BENCH_JAR=${BENCH_JAR:-$BENCH_DIR/target/benchmarks.jar}
 HAYATE_PORT=${HAYATE_PORT:-16969}
 CEILING_PORT=${CEILING_PORT:-16970}
 OT_PORT=${OT_PORT:-16971}
+HAYATE_ADMIN_PORT=${HAYATE_ADMIN_PORT:-16974}
 TORRENTS=${TORRENTS:-100000}
 # Java flags for the servers. The same heap for both Java servers; sane for a 2 GB VPS (Hayate's swarms are off-heap).
 HAYATE_JAVA_OPTS=${HAYATE_JAVA_OPTS:--Xms256m -Xmx256m}
@@ -95,10 +97,13 @@ start_target() {
           HAYATE_UDP_ARGS=--udp.enabled=false
         fi
       fi
-      # Run in an empty directory so no ./tracker.properties is picked up: the built-in defaults apply.
+      # Run in an empty directory so no ./tracker.properties is picked up: the built-in defaults apply, except the
+      # admin listener's port (kept off a Hayate the user may run on the default 6970).
+      port_free "$HAYATE_ADMIN_PORT" || die "127.0.0.1:$HAYATE_ADMIN_PORT (hayate's admin) is in use; set HAYATE_ADMIN_PORT"
       # shellcheck disable=SC2086
       spawn "$dir" "$dir/server.log" "$JAVA" $HAYATE_JAVA_OPTS -jar "$HAYATE_JAR" \
-        --http.host=127.0.0.1 --http.port="$port" $HAYATE_UDP_ARGS $HAYATE_ARGS "$@" ;;
+        --http.host=127.0.0.1 --http.port="$port" --admin.host=127.0.0.1 --admin.port="$HAYATE_ADMIN_PORT" \
+        $HAYATE_UDP_ARGS $HAYATE_ARGS "$@" ;;
     ceiling)
       # shellcheck disable=SC2086
       spawn "$dir" "$dir/server.log" "$JAVA" $CEILING_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.FixedBodyServer "$port" ;;
@@ -135,4 +140,27 @@ machine_info() {
   echo "# hayate jar:  $HAYATE_JAR $( [[ -f $HAYATE_JAR ]] && date -u -r "$HAYATE_JAR" '+(built %Y-%m-%d %H:%M)')"
   echo "# git:         $(git -C "$TOP_DIR" rev-parse --short HEAD 2>/dev/null || echo n/a)"
   echo "# cpus:        no pinning; load generator and server share all $(nproc) cores"
+}
+
+# hayate_failures: the sum of hayate_failures_total over every reason, from the running Hayate's admin listener.
+# Fails the script if the listener does not answer: a run that cannot be checked is not a result.
+hayate_failures() {
+  local body
+  body=$(curl -sf --max-time 5 "http://127.0.0.1:$HAYATE_ADMIN_PORT/metrics") ||
+    die "no /metrics from hayate's admin listener on 127.0.0.1:$HAYATE_ADMIN_PORT"
+  awk '/^hayate_failures_total[{ ]/ {s += $NF; n++} END {if (!n) exit 1; printf "%.0f\n", s}' <<<"$body" ||
+    die "no hayate_failures_total series in hayate's /metrics"
+}
+
+# announce_probe NAME URL: one real announce (torrent 1 of gen-hashes.py, a fresh peer, numwant 0) must get a
+# bencoded dictionary with an interval and no failure reason. Catches a target that answers every request with a
+# refusal (opentracker's whitelist "not authorized", "tracker is full"): those are HTTP 200s, so wrk counts them.
+announce_probe() {
+  local name=$1 url=$2 hex enc body
+  hex=$(python3 "$BENCH_DIR/gen-hashes.py" 1)
+  enc=$(sed 's/../%&/g' <<<"$hex")
+  body=$(curl -s --max-time 5 "$url?info_hash=$enc&peer_id=-PROBE0-$(printf '%012d' $$)&port=6881&uploaded=0&downloaded=0&left=1000&event=started&numwant=0&compact=1" |
+    tr -c '[:print:]' '.') || die "$name: no answer to a probe announce at $url"
+  [[ $body == d*e && $body == *8:interval* && $body != *"failure reason"* ]] ||
+    die "$name refused a real announce: ${body:0:200}"
 }

@@ -1,5 +1,7 @@
 package dev.hayate.bench;
 
+import dev.hayate.config.ConfigLoader;
+import dev.hayate.config.TrackerConfig;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
@@ -7,6 +9,8 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Properties;
 import org.xnio.Options;
 
 /**
@@ -14,9 +18,15 @@ import org.xnio.Options;
  * the IO thread (no dispatch, no parsing, no store). A load run quotes Hayate as a ratio to this server, measured in
  * the same session, so the figure says how much of the HTTP stack's capacity the tracker logic costs.
  *
- * <p>The Undertow options are the ones a lean tracker uses (the same as {@code dev.hayate.http.TrackerServer}): no
- * {@code Date} header, no URL decoding, no request start time, no HTTP/2, {@code TCP_NODELAY}, one IO thread per core
- * and a one-thread worker pool that is never used.
+ * <p>The Undertow options are {@code dev.hayate.http.TrackerServer}'s, with the values of the tracker's built-in
+ * defaults ({@link ConfigLoader#DEFAULTS}, the same as {@code tracker.properties}): no {@code Date} header, no URL
+ * decoding, no request start time, no HTTP/2, {@code TCP_NODELAY}, address reuse, the backlog
+ * ({@code http.backlog}), the header limit ({@code http.max_header_bytes}), the request-parse and idle timeouts
+ * ({@code http.request_timeout_seconds}, {@code http.idle_timeout_seconds}), the connection limit with its 90% low
+ * water mark ({@code http.max_connections}), one IO thread per core ({@code http.io_threads=0}) and a one-thread worker
+ * pool that is never used. What differs: one listener on 127.0.0.1 (the tracker listens on each {@code http.host}),
+ * and the handler, which answers the same body to every request without reading it. Keep this list in step with
+ * {@code TrackerServer}.
  *
  * <pre>
  *   java -cp benchmarks/target/benchmarks.jar dev.hayate.bench.FixedBodyServer 7070 [ioThreads]
@@ -42,24 +52,40 @@ public final class FixedBodyServer {
             System.exit(2);
         }
         int port = Integer.parseInt(args[0]);
-        int ioThreads = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
+        // The tracker's defaults, resolved as the tracker resolves them (http.io_threads=0 -> one per core).
+        TrackerConfig config = ConfigLoader.load(new Properties(), Map.of());
+        int ioThreads = args.length > 1 ? Integer.parseInt(args[1]) : config.httpIoThreads();
         Undertow server = Undertow.builder()
                 .setIoThreads(ioThreads)
                 .setWorkerThreads(1)
                 .setServerOption(UndertowOptions.ALWAYS_SET_DATE, false)
                 .setServerOption(UndertowOptions.DECODE_URL, false)
                 .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
+                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, config.maxHeaderBytes())
                 .setServerOption(UndertowOptions.ENABLE_HTTP2, false)
-                .setSocketOption(Options.BACKLOG, 1024)
+                .setSocketOption(Options.BACKLOG, config.httpBacklog())
                 .setSocketOption(Options.TCP_NODELAY, true)
                 .setSocketOption(Options.REUSE_ADDRESSES, true)
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, config.httpRequestTimeoutSeconds() * 1000)
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, config.httpIdleTimeoutSeconds() * 1000)
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, config.httpIdleTimeoutSeconds() * 1000)
+                // TrackerServer's high/low water marks: XNIO stops one short of the high mark, hence the + 1;
+                // accepting resumes below 90%.
+                .setSocketOption(Options.CONNECTION_HIGH_WATER, config.httpMaxConnections() + 1)
+                .setSocketOption(Options.CONNECTION_LOW_WATER, lowWater(config.httpMaxConnections()))
                 .addHttpListener(port, HOST)
                 .setHandler(new FixedBodyHandler())
                 .build();
         server.start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "fixed-body-stop"));
         System.out.println("FixedBodyServer listening on " + HOST + ":" + port + " ioThreads=" + ioThreads
-                + " body=" + BODY.length + "B java=" + Runtime.version());
+                + " body=" + BODY.length + "B maxHeaderBytes=" + config.maxHeaderBytes() + " maxConnections="
+                + config.httpMaxConnections() + " java=" + Runtime.version());
+    }
+
+    /** {@code TrackerServer.lowWater}: the mark below which a listener at its connection limit accepts again. */
+    static int lowWater(int highWater) {
+        return Math.max(1, highWater - Math.max(1, highWater / 10));
     }
 
     /** Runs on the IO thread; sends a read-only view of the shared body, so nothing is copied. */

@@ -28,7 +28,8 @@ import java.util.concurrent.locks.LockSupport;
  *       peer_id and port, 30% seeders, 10% {@code event=started}, numwant 50, compact=1.
  *   <li>{@code mode=fill}: closed loop, as fast as the connections go: announces {@code peers} distinct peers
  *       (peer_id derived from the torrent and slot, port 1025+slot, slot 0 a seeder) to each of torrents
- *       1..{@code torrents}, with numwant=0, then exits. Used to fill a tracker before reading its memory.
+ *       1..{@code torrents}, with numwant=0, then exits. Used to fill a tracker before reading its memory. Exits
+ *       with status 1 on any transport error, non-200 answer, {@code failure reason} answer or missing request.
  * </ul>
  *
  * <pre>
@@ -167,7 +168,12 @@ public final class LoadClient {
                         + " errors=%d retries=%d reconnects=%d%n",
                 torrents, peers, s.completed, secs, s.completed / secs, s.non200, s.failures, s.errors, s.retries,
                 s.reconnects);
-        if (s.errors > 0 || s.non200 > 0 || s.completed != total) {
+        // A refusal (for example "tracker is full", opentracker's "not authorized") is an HTTP 200 too: a fill that
+        // got one did not store what it claims, so it fails like a transport error.
+        if (s.errors > 0 || s.non200 > 0 || s.failures > 0 || s.completed != total) {
+            if (s.firstFailure != null) {
+                System.out.println("FILL first failure answer: " + s.firstFailure);
+            }
             System.exit(1);
         }
     }
@@ -288,6 +294,8 @@ public final class LoadClient {
         long unsent;
         long retries;
         long reconnects;
+        /** The first failure answer's body (printable bytes only), or null. */
+        String firstFailure;
 
         static Stats merge(Engine[] engines) {
             Stats s = new Stats();
@@ -305,6 +313,9 @@ public final class LoadClient {
                 s.completed += e.completed;
                 s.non200 += e.non200;
                 s.failures += e.failures;
+                if (s.firstFailure == null) {
+                    s.firstFailure = e.firstFailure;
+                }
                 s.errors += e.errors;
                 s.timeouts += e.inflight;
                 s.unsent += e.backlogSize();
@@ -359,6 +370,7 @@ public final class LoadClient {
         long completed;
         long non200;
         long failures;
+        String firstFailure;
         long errors;
         long retries;
         long reconnects;
@@ -554,7 +566,9 @@ public final class LoadClient {
             }
             int bodyEnd = c.contentLength >= 0 ? c.headerEnd + c.contentLength : c.in.position();
             if (indexOfBytes(c.in.array(), c.headerEnd, bodyEnd, FAILURE_KEY) >= 0) {
-                failures++;
+                if (failures++ == 0) {
+                    firstFailure = printable(c.in.array(), c.headerEnd, Math.min(bodyEnd, c.headerEnd + 200));
+                }
             }
             if (c.intended >= measureFrom && c.intended < end || total > 0) {
                 if (latencyCount == latencies.length) {
@@ -572,6 +586,16 @@ public final class LoadClient {
             } else {
                 idle[idleTop++] = i;
             }
+        }
+
+        /** Bytes {@code from..to} as ASCII, anything unprintable as '.', for an error message. */
+        private static String printable(byte[] b, int from, int to) {
+            StringBuilder sb = new StringBuilder(Math.max(0, to - from));
+            for (int k = from; k < to; k++) {
+                int v = b[k] & 0xff;
+                sb.append(v >= 0x20 && v < 0x7f ? (char) v : '.');
+            }
+            return sb.toString();
         }
 
         private static int indexOfBytes(byte[] b, int from, int to, byte[] needle) {

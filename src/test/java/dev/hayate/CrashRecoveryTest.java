@@ -41,6 +41,10 @@ class CrashRecoveryTest {
     @TempDir
     Path store;
 
+    /** The child's working directory: empty, so it reads no tracker.properties and writes nothing elsewhere. */
+    @TempDir
+    Path workDir;
+
     /** A running child tracker, its log lines (read by a daemon thread) and its HTTP port. */
     private record Child(Process process, BlockingQueue<String> log, List<String> seen, int port) {}
 
@@ -61,10 +65,14 @@ class CrashRecoveryTest {
                 "--http.host=127.0.0.1",
                 "--http.port=0",
                 "--udp.enabled=false",
+                "--admin.enabled=false",
                 "--store.path=" + store,
                 "--store.max_peers=20000",
                 "--store.max_torrents=1000"));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(command)
+                .directory(workDir.toFile())
+                .redirectErrorStream(true)
+                .start();
         BlockingQueue<String> log = new LinkedBlockingQueue<>();
         List<String> seen = new ArrayList<>();
         Thread reader = new Thread(
@@ -168,6 +176,18 @@ class CrashRecoveryTest {
             assertTrue(
                     second.seen().stream().anyMatch(l -> l.contains("was not closed cleanly: recovering")),
                     "the restart logs its recovery: " + second.seen());
+            Pattern recoveredLine = Pattern.compile("recovered the swarm store at .*: (\\d+) torrents, (\\d+) peers");
+            List<String> secondLog = second.seen();
+            Matcher rm = secondLog.stream()
+                    .map(recoveredLine::matcher)
+                    .filter(Matcher::find)
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no 'recovered ... peers' line: " + secondLog));
+            int recoveredPeers = Integer.parseInt(rm.group(2));
+            assertEquals(TORRENTS, Integer.parseInt(rm.group(1)));
+            assertTrue(
+                    recoveredPeers >= answeredTotal.get() && recoveredPeers <= answeredTotal.get() + 1,
+                    recoveredPeers + " peers recovered, " + answeredTotal.get() + " answered");
             int recovered = 0;
             for (int t = 0; t < TORRENTS; t++) {
                 Map<String, Object> files = Bencode.dict(

@@ -12,11 +12,15 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -31,60 +35,73 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The swarm store on three off-heap Chronicle maps of fixed-size entries (see {@link StoreLayout}): a peer record per
- * peer (the source of truth), a header per swarm, and dense paged lists of compact peers per swarm, address family
- * and seeder/leecher. An announce costs O(1) map operations plus O(numwant) for the answer, whatever the swarm size,
- * and a swarm has no size limit. Allocation-free after warm-up on the announce and scrape paths.
+ * The swarm store (format 2) on two off-heap Chronicle maps (see {@link StoreLayout}): one entry per swarm, holding
+ * its counts and, while it has at most {@value StoreLayout#INLINE_MAX_PEERS} peers, all its peers inline; larger
+ * swarms keep their peers in blocks of a second map, one linear-hashing table per list, placed by a hash of the
+ * peer_id. A peer is stored once. An announce on a small swarm is one map read and one write; on a large one a few
+ * block reads, whatever its size: O(1) map operations plus O(numwant) for the answer, and a swarm has no size limit.
+ * Allocation-free after warm-up on the announce and scrape paths.
  *
- * <p><b>Locking.</b> The maps of one swarm change together, so each announce (and each expiry) runs under one of
+ * <p><b>Locking.</b> The parts of one swarm change together, so each announce (and each expiry) runs under one of
  * {@value #LOCK_STRIPES} stripe monitors chosen by the info_hash. Only Chronicle's own segment locks are taken inside
- * it, one map operation at a time, never a context held across another map's operation, so there is no lock order to
- * get wrong. Scrape reads one header without the stripe lock (a single Chronicle read is atomic).
+ * it, one map operation at a time. Scrape reads one swarm entry without the stripe lock (a single Chronicle read is
+ * atomic).
  *
- * <p><b>Peer identity</b> is info_hash + peer_id. An announce for an existing entry from the same address (any port,
- * any key) updates it: clients behind one address own their entries, and aria2 sends a fresh {@code key} with every
- * UDP announce. From another address it is accepted only when the stored entry has a key and the announce carries
- * that same key (BEP 3 {@code key}: a client keeps its identity across an IP change); the entry then moves and takes
- * the new address. Otherwise the answer is {@link FailureReason#PEER_ID_IN_USE} and nothing changes, so a stranger
- * who knows a peer_id still cannot move or stop that peer.
+ * <p><b>Peer identity</b> is info_hash + peer_id (all 20 bytes). An announce for an existing entry from the same
+ * address (any port, any key) updates it: clients behind one address own their entries, and aria2 sends a fresh
+ * {@code key} with every UDP announce. From another address it is accepted only when the stored entry has a key and
+ * the announce carries that same key (32-bit hash of BEP 3 {@code key}); the entry then moves and takes the new
+ * address. Otherwise the answer is {@link FailureReason#PEER_ID_IN_USE} and nothing changes.
  *
  * <p><b>Counting.</b> {@code left == 0} is a seeder whatever the event; an unknown left is a leecher. {@code completed}
- * adds 1 to downloaded once per peer record, and only when the stored record is a leecher. The answer is selected
- * before the announcing peer is written, skipping its own slot, so a peer is never in its own answer. Counts in the
- * answer are those after the announce.
+ * adds 1 to downloaded once per peer, and only when the stored peer is a leecher. The answer is selected before the
+ * announcing peer is written, skipping the peer itself. Counts in the answer are those after the announce.
+ *
+ * <p><b>Selection.</b> Each candidate list (seeders get leechers only) gets a share of numwant proportional to its
+ * size; from each list the store takes a run of consecutive entries starting at a random position and wrapping
+ * around (in a large swarm: from a random entry of a random block on through the following blocks). Every peer can be
+ * chosen; the peers of one answer are neighbours in their list, not an independent sample.
  *
  * <p><b>Expiry.</b> {@link #sweep(long)} removes peers not seen for {@code peerTtlMillis}. A swarm whose last peer
- * leaves (stopped or expired) is removed with its downloaded count: that keeps the torrents capacity from filling with
- * dead swarms, at the cost of the history of torrents nobody shares any more.
+ * leaves is removed with its downloaded count.
  *
  * <p><b>Capacity.</b> {@code maxPeers} and {@code maxTorrents} are enforced with this store's own counters, so
- * {@link FailureReason#TRACKER_FULL} is deterministic; the Chronicle maps are sized with headroom above them. If a map
- * still refuses an insert, the announce is rolled back and answered the same way. One warning is logged when peers
- * pass 90% of {@code maxPeers}, re-armed when they fall below.
+ * {@link FailureReason#TRACKER_FULL} comes at exactly those limits; the Chronicle maps are sized (entries and
+ * {@code maxBloatFactor}, extra segment tiers allocated only when used) to hold the worst case the limits allow.
  *
- * <p><b>Persistence.</b> With a store path the maps are files there, and a marker file {@value #OPEN_MARKER} exists
- * while the store is open. Finding it at open means the last run did not close cleanly: every map is then opened with
- * {@code recoverPersistedTo} and the swarm headers and pages are rebuilt from the peer records (downloaded counts are
- * kept). Every open also recounts the in-JVM totals from the headers and rebuilds if they disagree with the peers map.
+ * <p><b>Persistence.</b> With a store path the maps are files there, {@value #FORMAT_FILE} names the format and the
+ * peer_id hash seed, and a marker file {@value #OPEN_MARKER} exists while the store is open. Finding it at open means
+ * the last run did not close cleanly: the maps are opened with {@code recoverPersistedTo} (which also frees segment
+ * locks a killed process held) and {@link #repair()} makes every large swarm's blocks and counts agree again. A small
+ * swarm is one Chronicle entry, written in one put, so it needs no repair. Files of the format-1 store are refused.
  */
 public final class ChronicleSwarmStore implements SwarmStore {
     private static final Logger LOG = LoggerFactory.getLogger(ChronicleSwarmStore.class);
 
     static final String OPEN_MARKER = "hayate.open";
-    static final String PEERS_FILE = "peers.dat";
-    static final String SWARMS_FILE = "swarms.dat";
-    static final String PAGES_FILE = "pages.dat";
+    static final String FORMAT_FILE = "store.format";
+    static final String SWARMS_FILE = "swarms-v2.dat";
+    static final String BLOCKS_FILE = "blocks-v2.dat";
+    /** The files of the format-1 store (peer records, swarm headers, pages). */
+    static final List<String> V1_FILES = List.of("peers.dat", "swarms.dat", "pages.dat");
+
     /** Stripes of the per-swarm lock; a power of two, enough that two busy swarms rarely share one. */
     static final int LOCK_STRIPES = 1024;
-    /** Chronicle may grow a map this far past its configured entries before refusing inserts. */
-    private static final double MAX_BLOAT_FACTOR = 2.0;
+    /**
+     * Forced splits tried when a peer's block is full. Linear hashing reaches any given block within one round of
+     * splits, so this bound is only for peer_ids whose hashes collide in more than 24 bits.
+     */
+    private static final int MAX_FORCED_SPLITS = MAX_BLOCKS;
 
     private static final double PEER_WARNING_FRACTION = 0.9;
 
+    /** Test hook: runs after each block write, before the swarm entry is written (crash-recovery tests). */
+    static volatile Runnable afterBlockWrite;
+
     private final SwarmOptions options;
-    private final FixedMap peers;
-    private final FixedMap swarms;
-    private final FixedMap pages;
+    private final ChronicleMap<byte[], SwarmValue> swarms;
+    private final ChronicleMap<byte[], byte[]> blocks;
+    private final long seed;
     private final Path marker;
     private final Object[] stripes = new Object[LOCK_STRIPES];
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
@@ -106,30 +123,48 @@ public final class ChronicleSwarmStore implements SwarmStore {
      * thread uses them only inside one synchronous call, and Chronicle copies out of them before the call returns.
      */
     private static final class Scratch {
-        final byte[] peerKey = new byte[PEER_KEY_LENGTH];
-        final byte[] rec = new byte[REC_LENGTH];
-        final byte[] hdr = new byte[HDR_LENGTH];
+        final SwarmValue swarm = new SwarmValue();
         final byte[] infoHash = new byte[INFO_HASH_LENGTH];
-        final byte[] pageKey = new byte[PAGE_KEY_LENGTH];
-        final byte[] page = new byte[PAGE_LENGTH];
-        final byte[] pageKey2 = new byte[PAGE_KEY_LENGTH];
-        final byte[] page2 = new byte[PAGE_LENGTH];
-        final byte[] movedKey = new byte[PEER_KEY_LENGTH];
-        final byte[] movedRec = new byte[REC_LENGTH];
+        /** The block holding the announcing peer (found by {@link #find}). */
+        final byte[] foundKey = new byte[BLOCK_KEY_LENGTH];
+
+        final byte[] found = new byte[BLOCK_LENGTH];
+        /** Blocks being written by an insert, split or merge. */
+        final byte[] key1 = new byte[BLOCK_KEY_LENGTH];
+
+        final byte[] block1 = new byte[BLOCK_LENGTH];
+        final byte[] key2 = new byte[BLOCK_KEY_LENGTH];
+        final byte[] block2 = new byte[BLOCK_LENGTH];
+        /** Blocks read by selection. */
+        final byte[] selKey = new byte[BLOCK_KEY_LENGTH];
+
+        final byte[] sel = new byte[BLOCK_LENGTH];
+        final byte[] entry = new byte[ENTRY6_LENGTH];
+        /** One entry moving inline to blocks (not {@link #entry}, which holds the peer being inserted). */
+        final byte[] moving = new byte[ENTRY6_LENGTH];
+        /** Entries of a swarm moving between inline and blocks. */
+        final byte[] gather = new byte[(INLINE_MAX_PEERS + 1) * ENTRY6_LENGTH];
+
+        final int[] gatherCounts = new int[LIST_COUNT];
         final int[] avail = new int[LIST_COUNT];
         final int[] quota = new int[LIST_COUNT];
+        // where find() found the peer
+        int fList;
+        int fBlock; // -1: inline
+        int fIndex;
+        int fOff;
     }
 
     private ChronicleSwarmStore(
             SwarmOptions options,
-            ChronicleMap<byte[], byte[]> peers,
-            ChronicleMap<byte[], byte[]> swarms,
-            ChronicleMap<byte[], byte[]> pages,
+            ChronicleMap<byte[], SwarmValue> swarms,
+            ChronicleMap<byte[], byte[]> blocks,
+            long seed,
             Path marker) {
         this.options = options;
-        this.peers = new FixedMap(peers);
-        this.swarms = new FixedMap(swarms);
-        this.pages = new FixedMap(pages);
+        this.swarms = swarms;
+        this.blocks = blocks;
+        this.seed = seed;
         this.marker = marker;
         this.peerWarningThreshold = (long) Math.ceil(options.maxPeers() * PEER_WARNING_FRACTION);
         for (int i = 0; i < LOCK_STRIPES; i++) {
@@ -139,79 +174,143 @@ public final class ChronicleSwarmStore implements SwarmStore {
 
     /** Opens (or creates, or recovers) the store described by {@code options}. */
     public static ChronicleSwarmStore open(SwarmOptions options) {
-        return open(options, 0);
-    }
-
-    /**
-     * Test hook: {@code chronicleEntries > 0} sizes every Chronicle map to that many entries with no bloat, below the
-     * store's own limits, so that Chronicle itself refuses inserts and the rollback path runs.
-     */
-    static ChronicleSwarmStore open(SwarmOptions options, long chronicleEntries) {
-        long maxPeers = options.maxPeers();
-        long maxPages = Math.min(maxPeers, maxPeers / PAGE_ENTRIES + LIST_COUNT * options.maxTorrents());
-        ChronicleMapBuilder<byte[], byte[]> peersB =
-                builder("hayate-peers", PEER_KEY_LENGTH, REC_LENGTH, maxPeers, chronicleEntries);
-        ChronicleMapBuilder<byte[], byte[]> swarmsB =
-                builder("hayate-swarms", INFO_HASH_LENGTH, HDR_LENGTH, options.maxTorrents(), chronicleEntries);
-        ChronicleMapBuilder<byte[], byte[]> pagesB =
-                builder("hayate-pages", PAGE_KEY_LENGTH, PAGE_LENGTH, maxPages, chronicleEntries);
+        ChronicleMapBuilder<byte[], SwarmValue> swarmsB = swarmsBuilder(options);
+        ChronicleMapBuilder<byte[], byte[]> blocksB = blocksBuilder(options);
         Path dir = options.storePath();
         ChronicleSwarmStore store;
-        boolean recovered = false;
+        boolean unclean = false;
         try {
             if (dir == null) {
-                store = new ChronicleSwarmStore(options, peersB.create(), swarmsB.create(), pagesB.create(), null);
+                store = new ChronicleSwarmStore(
+                        options, swarmsB.create(), blocksB.create(), new SecureRandom().nextLong(), null);
             } else {
                 Files.createDirectories(dir);
+                refuseOtherFormats(dir);
+                long seed = readOrCreateFormatFile(dir);
                 Path marker = dir.resolve(OPEN_MARKER);
-                recovered = Files.exists(marker);
-                if (recovered) {
+                unclean = Files.exists(marker);
+                if (unclean) {
                     LOG.warn("{} was not closed cleanly: recovering the swarm store", dir);
                 }
                 store = new ChronicleSwarmStore(
                         options,
-                        openFile(peersB, dir.resolve(PEERS_FILE), recovered),
-                        openFile(swarmsB, dir.resolve(SWARMS_FILE), recovered),
-                        openFile(pagesB, dir.resolve(PAGES_FILE), recovered),
+                        openFile(swarmsB, dir.resolve(SWARMS_FILE), unclean),
+                        openFile(blocksB, dir.resolve(BLOCKS_FILE), unclean),
+                        seed,
                         marker);
                 Files.write(marker, new byte[0]);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the swarm store at " + dir, e);
         }
-        if (recovered) {
+        if (unclean) {
             store.recoveredAtOpen = true;
-            store.rebuild();
+            long repaired = store.repair();
             LOG.warn(
-                    "recovered the swarm store at {}: {} torrents, {} peers",
+                    "recovered the swarm store at {}: {} torrents, {} peers ({} swarms repaired)",
                     dir,
                     store.torrentCount(),
-                    store.peerCount.get());
-        } else if (!store.recount()) {
-            LOG.warn("swarm store counts disagree with its peer records: rebuilding");
-            store.rebuild();
+                    store.peerCount.get(),
+                    repaired);
+        } else {
+            store.recount();
         }
         return store;
     }
 
-    private static ChronicleMapBuilder<byte[], byte[]> builder(
-            String name, int keyLength, int valueLength, long n, long chronicleEntries) {
-        // Headroom above the enforced limits, so the store's own counters decide "tracker is full".
-        long entries = chronicleEntries > 0 ? chronicleEntries : n + n / 4 + 64;
-        return ChronicleMapBuilder.of(byte[].class, byte[].class)
-                .name(name)
-                .constantKeySizeBySample(new byte[keyLength])
-                .constantValueSizeBySample(new byte[valueLength])
+    private static void refuseOtherFormats(Path dir) {
+        for (String name : V1_FILES) {
+            if (Files.exists(dir.resolve(name))) {
+                throw new IllegalStateException(dir + " holds a swarm store of format 1 (" + name
+                        + "), which this version cannot read. To start fresh, stop the tracker and delete "
+                        + String.join(", ", V1_FILES) + " and " + OPEN_MARKER + " from " + dir
+                        + " (or set store.path to an empty directory): clients re-announce within one interval.");
+            }
+        }
+    }
+
+    /** The format file: {@code hayate-swarm-store <version>} and the peer_id hash seed, written at creation. */
+    private static long readOrCreateFormatFile(Path dir) throws IOException {
+        Path file = dir.resolve(FORMAT_FILE);
+        if (!Files.exists(file)) {
+            if (Files.exists(dir.resolve(SWARMS_FILE)) || Files.exists(dir.resolve(BLOCKS_FILE))) {
+                throw new IllegalStateException(dir + " holds swarm store files but no " + FORMAT_FILE
+                        + ": to start fresh, delete " + SWARMS_FILE + ", " + BLOCKS_FILE + " and " + OPEN_MARKER);
+            }
+            long seed = new SecureRandom().nextLong();
+            Files.writeString(file, "hayate-swarm-store " + FORMAT_VERSION + "\nseed " + Long.toHexString(seed) + "\n");
+            return seed;
+        }
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        if (lines.size() < 2
+                || !lines.get(0).equals("hayate-swarm-store " + FORMAT_VERSION)
+                || !lines.get(1).startsWith("seed ")) {
+            throw new IllegalStateException(dir + "/" + FORMAT_FILE + " names another store format ("
+                    + (lines.isEmpty() ? "empty" : lines.get(0)) + "); this version reads format " + FORMAT_VERSION
+                    + ". To start fresh, delete the directory's contents (or set store.path to an empty directory).");
+        }
+        return Long.parseUnsignedLong(lines.get(1).substring(5).trim(), 16);
+    }
+
+    /**
+     * Swarm map sizing. Configured for {@code maxTorrents} entries of the average size the limits imply; {@code
+     * maxBloatFactor} lets Chronicle add segment tiers (allocated only when used) up to the worst case the limits
+     * allow: every swarm at its largest inline size, so that only the store's own counters say "full".
+     */
+    static ChronicleMapBuilder<byte[], SwarmValue> swarmsBuilder(SwarmOptions o) {
+        long torrents = o.maxTorrents();
+        long perTorrent = Math.max(1, Math.min(INLINE_MAX_PEERS, ceilDiv(o.maxPeers(), torrents)));
+        double average = HEADER_LENGTH + perTorrent * ENTRY4_LENGTH;
+        long entries = torrents + 64;
+        // worst case: every inline peer IPv6, as many swarms at the largest size as the peer limit allows
+        double worstBytes =
+                (double) torrents * BLOCKS_HEADER_LENGTH + Math.min(o.maxPeers(), torrents * INLINE_MAX_PEERS) * 48.0;
+        double configuredBytes = entries * average;
+        double bloat = Math.min(1000, Math.max(4, 2 * worstBytes / configuredBytes + 2));
+        return ChronicleMapBuilder.of(byte[].class, SwarmValue.class)
+                .name("hayate-swarms")
+                .constantKeySizeBySample(new byte[INFO_HASH_LENGTH])
                 .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
-                .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
+                .valueReaderAndDataAccess(new SwarmValue.Reader(), new SwarmValue.Access())
+                .averageValueSize(average)
+                .maxChunksPerEntry(64)
+                .checksumEntries(false) // see repair(): a torn entry is better salvaged than dropped
                 .entries(entries)
-                .maxBloatFactor(chronicleEntries > 0 ? 1.0 : MAX_BLOAT_FACTOR)
+                .maxBloatFactor(bloat)
                 .putReturnsNull(true)
                 .removeReturnsNull(true);
     }
 
-    private static ChronicleMap<byte[], byte[]> openFile(
-            ChronicleMapBuilder<byte[], byte[]> builder, Path file, boolean recover) throws IOException {
+    /**
+     * Block map sizing. Most swarms live inline, so the first tier is small (a persisted store allocates it on disk up
+     * front: at {@code peers / 24} it was 144 MB of a 305 MB store holding no block at all); {@code maxBloatFactor}
+     * lets it grow, tier by tier, to the worst case the limits allow.
+     */
+    static ChronicleMapBuilder<byte[], byte[]> blocksBuilder(SwarmOptions o) {
+        long peers = o.maxPeers();
+        long entries = Math.max(256, peers / 256);
+        // worst case: every big swarm just above the inline limit, with 4 non-empty lists at a quarter load
+        double worst = 4.0 * peers / (DEMOTE_PEERS + 1) + 4.0 * peers / 36 + 1024;
+        double bloat = Math.min(1000, Math.max(4, 2 * worst / entries + 2));
+        return ChronicleMapBuilder.of(byte[].class, byte[].class)
+                .name("hayate-blocks")
+                .constantKeySizeBySample(new byte[BLOCK_KEY_LENGTH])
+                .constantValueSizeBySample(new byte[BLOCK_LENGTH])
+                .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
+                .valueReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
+                .checksumEntries(false) // see repair(): a torn block is better salvaged than dropped
+                .entries(entries)
+                .maxBloatFactor(bloat)
+                .putReturnsNull(true)
+                .removeReturnsNull(true);
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    private static <V> ChronicleMap<byte[], V> openFile(
+            ChronicleMapBuilder<byte[], V> builder, Path file, boolean recover) throws IOException {
         File f = file.toFile();
         return recover && f.exists() ? builder.recoverPersistedTo(f, false) : builder.createPersistedTo(f);
     }
@@ -233,9 +332,15 @@ public final class ChronicleSwarmStore implements SwarmStore {
         }
         int want = Math.min(Math.min(numWant, options.maxNumWant()), out.maxPeers);
         Scratch s = scratch.get();
-        peerKey(s.peerKey, request.infoHash, 0, request.peerId, 0);
-        synchronized (stripeOf(request.infoHash, 0)) {
-            return announceLocked(s, request, address, addressLength, want, wantPeerIds, nowMillis, out);
+        synchronized (stripeOf(request.infoHash)) {
+            try {
+                return announceLocked(s, request, address, addressLength, want, wantPeerIds, nowMillis, out);
+            } catch (IllegalStateException e) {
+                // Chronicle refused an insert: the sizing above makes this a bug, not a user-facing limit.
+                LOG.error("swarm store map refused a write below the configured limits", e);
+                out.reset();
+                return FailureReason.TRACKER_FULL;
+            }
         }
     }
 
@@ -249,71 +354,110 @@ public final class ChronicleSwarmStore implements SwarmStore {
             long nowMillis,
             AnnounceResponse out) {
         byte[] ih = req.infoHash;
-        byte[] rec = s.rec;
-        byte[] hdr = s.hdr;
-        boolean exists = peers.get(s.peerKey, rec);
-        boolean hasHeader = swarms.get(ih, hdr);
-        if (!hasHeader) {
-            Arrays.fill(hdr, (byte) 0);
+        SwarmValue sv = s.swarm;
+        byte[] v = sv.bytes;
+        boolean hasSwarm = swarms.getUsing(ih, sv) != null;
+        if (!hasSwarm) {
+            Arrays.fill(v, 0, HEADER_LENGTH, (byte) 0);
+            sv.length = HEADER_LENGTH;
         }
-        if (exists && !mayUpdate(rec, req, address, addressLength)) {
-            return FailureReason.PEER_ID_IN_USE;
+        boolean exists = hasSwarm && find(s, ih, v, req.peerId, listOf(addressLength, req.left == 0));
+        if (exists) {
+            byte[] fb = s.fBlock < 0 ? v : s.found;
+            if (!mayUpdate(fb, s.fOff, wireLength(s.fList), req, address, addressLength)) {
+                return FailureReason.PEER_ID_IN_USE;
+            }
         }
         if (req.event == AnnounceEvent.STOPPED) {
             if (exists) {
-                removePeer(s, ih, s.peerKey, rec, hdr);
+                removeFound(s, ih, sv);
+                (isSeederList(s.fList) ? seeders : leechers).decrement();
+                releasePeer();
+                finish(s, ih, sv);
             }
-            fillCounts(out, hdr);
+            fillCounts(out, v);
             return null;
         }
         boolean seeder = req.left == 0;
         if (numWant > 0) {
-            select(s, ih, seeder, exists ? recList(rec) : -1, exists ? recSlot(rec) : -1, numWant, wantPeerIds, out);
+            select(
+                    s,
+                    ih,
+                    v,
+                    seeder,
+                    exists ? s.fList : -1,
+                    exists ? s.fIndex : -1,
+                    req.peerId,
+                    numWant,
+                    wantPeerIds,
+                    out);
         }
         int newList = listOf(addressLength, seeder);
         int keyFlag = req.hasKey ? FLAG_HAS_KEY : 0;
-        long keyHash = req.hasKey ? req.key : 0;
+        int keyHash = req.hasKey ? keyHash(req.key) : 0;
+        int seen = seconds(nowMillis);
         if (!exists) {
-            int flags = keyFlag | (seeder ? FLAG_SEEDER : 0);
-            FailureReason failure =
-                    insertPeer(s, req, address, addressLength, newList, flags, keyHash, nowMillis, hasHeader);
-            if (failure != null) {
+            if (!reservePeer()) {
                 out.reset();
-                return failure;
+                return FailureReason.TRACKER_FULL;
             }
+            if (!hasSwarm && !reserveTorrent()) {
+                releasePeer();
+                out.reset();
+                return FailureReason.TRACKER_FULL;
+            }
+            writeEntry(s.entry, 0, address, addressLength, req.port, req.peerId, seen, keyHash, keyFlag);
+            if (!insert(s, ih, sv, newList, s.entry)) {
+                releasePeer();
+                if (hasSwarm) {
+                    finish(s, ih, sv); // the swarm may have moved to blocks: write it as it now is
+                } else {
+                    torrentCount.decrementAndGet();
+                }
+                out.reset();
+                return FailureReason.TRACKER_FULL; // a hash far from uniform; never seen in practice
+            }
+            (seeder ? seeders : leechers).increment();
         } else {
-            int flags = recFlags(rec);
-            boolean wasSeeder = (flags & FLAG_SEEDER) != 0;
-            if (req.event == AnnounceEvent.COMPLETED && !wasSeeder && (flags & FLAG_COMPLETED) == 0) {
-                hdrSetDownloaded(hdr, hdrDownloaded(hdr) + 1);
+            int oldList = s.fList;
+            byte[] fb = s.fBlock < 0 ? v : s.found;
+            int flags = flags(fb, s.fOff, wireLength(oldList));
+            boolean wasSeeder = isSeederList(oldList);
+            boolean counted = req.event == AnnounceEvent.COMPLETED && !wasSeeder && (flags & FLAG_COMPLETED) == 0;
+            if (counted) {
+                setDownloaded(v, downloaded(v) + 1);
                 flags |= FLAG_COMPLETED;
             }
-            flags = (flags & FLAG_COMPLETED) | keyFlag | (seeder ? FLAG_SEEDER : 0);
-            int oldList = recList(rec);
-            int slot = recSlot(rec);
-            if (newList != oldList) {
-                int newSlot = hdrCount(hdr, newList);
-                try {
-                    writeEntryAt(s, ih, newList, newSlot, address, addressLength, req.port, req.peerId);
-                } catch (IllegalStateException e) {
+            flags = (flags & FLAG_COMPLETED) | keyFlag;
+            if (newList == oldList) {
+                writeEntry(fb, s.fOff, address, addressLength, req.port, req.peerId, seen, keyHash, flags);
+                if (s.fBlock >= 0) {
+                    putBlock(s.foundKey, s.found);
+                    if (!counted) {
+                        // a re-announce in blocks changes only its block: the swarm entry is as it was
+                        fillCounts(out, v);
+                        return null;
+                    }
+                }
+            } else {
+                removeFound(s, ih, sv);
+                writeEntry(s.entry, 0, address, addressLength, req.port, req.peerId, seen, keyHash, flags);
+                if (!insert(s, ih, sv, newList, s.entry)) {
+                    // the peer is gone from its old list: account for it as removed
+                    (wasSeeder ? seeders : leechers).decrement();
+                    releasePeer();
+                    finish(s, ih, sv);
                     out.reset();
                     return FailureReason.TRACKER_FULL;
                 }
-                hdrSetCount(hdr, newList, newSlot + 1);
-                swapRemove(s, ih, oldList, slot, hdr);
-                slot = newSlot;
                 if (wasSeeder != seeder) {
                     (seeder ? seeders : leechers).increment();
                     (seeder ? leechers : seeders).decrement();
                 }
-            } else if (!recSameEndpoint(rec, address, addressLength, req.port)) {
-                writeEntryAt(s, ih, oldList, slot, address, addressLength, req.port, req.peerId);
             }
-            writeRecord(rec, address, addressLength, req.port, flags, slot, keyHash, nowMillis);
-            peers.put(s.peerKey, rec);
-            swarms.put(ih, hdr);
         }
-        fillCounts(out, hdr);
+        finish(s, ih, sv);
+        fillCounts(out, v);
         return null;
     }
 
@@ -321,150 +465,362 @@ public final class ChronicleSwarmStore implements SwarmStore {
      * The identity rule of the class javadoc: the same address may always update its own entry (aria2 sends a new
      * {@code key} with every UDP announce); another address only with the key the entry was stored with.
      */
-    private static boolean mayUpdate(byte[] rec, AnnounceRequest req, byte[] address, int addressLength) {
-        if (sameAddress(rec, address, addressLength)) {
+    private static boolean mayUpdate(
+            byte[] b, int off, int wireLength, AnnounceRequest req, byte[] address, int addressLength) {
+        if (sameAddress(b, off, wireLength, address, addressLength)) {
             return true;
         }
-        boolean storedKey = (recFlags(rec) & FLAG_HAS_KEY) != 0;
-        return storedKey && req.hasKey && recKeyHash(rec) == req.key;
-    }
-
-    private FailureReason insertPeer(
-            Scratch s,
-            AnnounceRequest req,
-            byte[] address,
-            int addressLength,
-            int list,
-            int flags,
-            long keyHash,
-            long nowMillis,
-            boolean hasHeader) {
-        if (!reservePeer()) {
-            return FailureReason.TRACKER_FULL;
-        }
-        if (!hasHeader && !reserveTorrent()) {
-            releasePeer();
-            return FailureReason.TRACKER_FULL;
-        }
-        byte[] ih = req.infoHash;
-        byte[] hdr = s.hdr;
-        int slot = hdrCount(hdr, list);
-        boolean entryWritten = false;
-        boolean recordWritten = false;
-        try {
-            writeEntryAt(s, ih, list, slot, address, addressLength, req.port, req.peerId);
-            entryWritten = true;
-            writeRecord(s.rec, address, addressLength, req.port, flags, slot, keyHash, nowMillis);
-            peers.put(s.peerKey, s.rec);
-            recordWritten = true;
-            hdrSetCount(hdr, list, slot + 1);
-            swarms.put(ih, hdr);
-        } catch (IllegalStateException e) {
-            // A Chronicle map refused an insert: undo what was written, so the store is as before.
-            if (recordWritten) {
-                peers.remove(s.peerKey);
-            }
-            if (entryWritten && slot % PAGE_ENTRIES == 0) {
-                pageKey(s.pageKey, ih, list, slot / PAGE_ENTRIES);
-                pages.remove(s.pageKey);
-            }
-            hdrSetCount(hdr, list, slot);
-            if (!hasHeader) {
-                torrentCount.decrementAndGet();
-            }
-            releasePeer();
-            return FailureReason.TRACKER_FULL;
-        }
-        (isSeederList(list) ? seeders : leechers).increment();
-        return null;
-    }
-
-    /** Removes a peer known to exist (its record in {@code rec}) and writes or removes its swarm header. */
-    private void removePeer(Scratch s, byte[] ih, byte[] peerKey, byte[] rec, byte[] hdr) {
-        int list = recList(rec);
-        swapRemove(s, ih, list, recSlot(rec), hdr);
-        peers.remove(peerKey);
-        if (hdrSeeders(hdr) + hdrLeechers(hdr) == 0) {
-            swarms.remove(ih);
-            torrentCount.decrementAndGet();
-        } else {
-            swarms.put(ih, hdr);
-        }
-        (isSeederList(list) ? seeders : leechers).decrement();
-        releasePeer();
-    }
-
-    /** Writes one entry of a list, creating its page if needed. The only insert into pages. */
-    private void writeEntryAt(
-            Scratch s, byte[] ih, int list, int slot, byte[] address, int addressLength, int port, byte[] peerId) {
-        int page = slot / PAGE_ENTRIES;
-        if (page > MAX_PAGE_NUMBER) {
-            throw new IllegalStateException("list too long");
-        }
-        pageKey(s.pageKey, ih, list, page);
-        if (!pages.get(s.pageKey, s.page)) {
-            Arrays.fill(s.page, (byte) 0);
-        }
-        writeEntry(s.page, slot % PAGE_ENTRIES, address, addressLength, port, peerId, 0);
-        pages.put(s.pageKey, s.page);
+        boolean storedKey = (flags(b, off, wireLength) & FLAG_HAS_KEY) != 0;
+        return storedKey && req.hasKey && keyHash(b, off, wireLength) == keyHash(req.key);
     }
 
     /**
-     * Removes slot {@code slot} of a list: the last entry moves into it and its peer's record learns the new slot.
-     * Updates the list count in {@code hdr} (not written). Frees the last page when it empties.
+     * Finds {@code peerId} in the swarm; sets {@code s.f*} (and loads its block into {@code s.found}). In blocks, the
+     * list the announce names ({@code likely}) is looked at first: a re-announce usually finds its peer in one read.
      */
-    private void swapRemove(Scratch s, byte[] ih, int list, int slot, byte[] hdr) {
-        int last = hdrCount(hdr, list) - 1;
-        int lastPage = last / PAGE_ENTRIES;
-        if (slot != last) {
-            int page = slot / PAGE_ENTRIES;
-            pageKey(s.pageKey, ih, list, page);
-            pages.get(s.pageKey, s.page);
-            byte[] source = s.page;
-            if (lastPage != page) {
-                pageKey(s.pageKey2, ih, list, lastPage);
-                pages.get(s.pageKey2, s.page2);
-                source = s.page2;
+    private boolean find(Scratch s, byte[] ih, byte[] v, byte[] peerId, int likely) {
+        if (mode(v) == MODE_INLINE) {
+            int off = HEADER_LENGTH;
+            for (int list = 0; list < LIST_COUNT; list++) {
+                int n = count(v, list);
+                int len = entryLength(list);
+                int wire = wireLength(list);
+                for (int i = 0; i < n; i++, off += len) {
+                    if (idEquals(v, off, wire, peerId)) {
+                        s.fList = list;
+                        s.fBlock = -1;
+                        s.fIndex = i;
+                        s.fOff = off;
+                        return true;
+                    }
+                }
             }
-            int from = (last % PAGE_ENTRIES) * ENTRY_LENGTH;
-            System.arraycopy(source, from, s.page, (slot % PAGE_ENTRIES) * ENTRY_LENGTH, ENTRY_LENGTH);
-            pages.put(s.pageKey, s.page);
-            peerKey(s.movedKey, ih, 0, source, from + ENTRY_PEER_ID_OFFSET);
-            if (peers.get(s.movedKey, s.movedRec)) {
-                recSetSlot(s.movedRec, slot);
-                peers.put(s.movedKey, s.movedRec);
+            return false;
+        }
+        long h = peerIdHash(peerId, 0, seed);
+        if (findInBlocks(s, ih, v, peerId, h, likely)) {
+            return true;
+        }
+        for (int list = 0; list < LIST_COUNT; list++) {
+            if (list != likely && findInBlocks(s, ih, v, peerId, h, list)) {
+                return true;
             }
         }
-        if (last % PAGE_ENTRIES == 0) {
-            pageKey(s.pageKey2, ih, list, lastPage);
-            pages.remove(s.pageKey2);
+        return false;
+    }
+
+    private boolean findInBlocks(Scratch s, byte[] ih, byte[] v, byte[] peerId, long h, int list) {
+        int nb = blockCount(v, list);
+        if (nb == 0) {
+            return false;
         }
-        hdrSetCount(hdr, list, last);
+        int b = blockOf(h, nb);
+        blockKey(s.foundKey, ih, list, b);
+        if (blocks.getUsing(s.foundKey, s.found) == null) {
+            return false; // only after a crash without recovery
+        }
+        int n = getInt(s.found, B_COUNT);
+        int len = entryLength(list);
+        int wire = wireLength(list);
+        for (int i = 0, off = B_ENTRIES; i < n; i++, off += len) {
+            if (idEquals(s.found, off, wire, peerId)) {
+                s.fList = list;
+                s.fBlock = b;
+                s.fIndex = i;
+                s.fOff = off;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Removes the peer {@link #find} found (counts in {@code sv} updated, nothing rebalanced, sv not written). */
+    private void removeFound(Scratch s, byte[] ih, SwarmValue sv) {
+        byte[] v = sv.bytes;
+        int list = s.fList;
+        int len = entryLength(list);
+        if (s.fBlock < 0) {
+            System.arraycopy(v, s.fOff + len, v, s.fOff, sv.length - s.fOff - len);
+            sv.length -= len;
+        } else {
+            byte[] b = s.found;
+            int last = getInt(b, B_COUNT) - 1;
+            int lastOff = B_ENTRIES + last * len;
+            if (s.fOff != lastOff) {
+                System.arraycopy(b, lastOff, b, s.fOff, len);
+            }
+            putInt(b, B_COUNT, last);
+            putBlock(s.foundKey, b);
+        }
+        setCount(v, list, count(v, list) - 1);
+    }
+
+    /**
+     * Inserts an entry into {@code list} (counts in {@code sv} updated, sv not written). A swarm passing the inline
+     * limit moves to blocks first. False only when a block stays full after {@value #MAX_FORCED_SPLITS} splits.
+     */
+    private boolean insert(Scratch s, byte[] ih, SwarmValue sv, int list, byte[] entry) {
+        byte[] v = sv.bytes;
+        int len = entryLength(list);
+        if (mode(v) == MODE_INLINE) {
+            if (total(v) < INLINE_MAX_PEERS) {
+                int off = inlineOffset(v, list, count(v, list));
+                System.arraycopy(v, off, v, off + len, sv.length - off);
+                System.arraycopy(entry, 0, v, off, len);
+                sv.length += len;
+                setCount(v, list, count(v, list) + 1);
+                return true;
+            }
+            promote(s, ih, sv);
+        }
+        return insertIntoBlocks(s, ih, sv, list, entry);
+    }
+
+    private boolean insertIntoBlocks(Scratch s, byte[] ih, SwarmValue sv, int list, byte[] entry) {
+        byte[] v = sv.bytes;
+        int len = entryLength(list);
+        int cap = blockCapacity(list);
+        int nb = blockCount(v, list);
+        byte[] b = s.block1;
+        if (nb == 0) {
+            Arrays.fill(b, (byte) 0);
+            System.arraycopy(entry, 0, b, B_ENTRIES, len);
+            putInt(b, B_COUNT, 1);
+            blockKey(s.key1, ih, list, 0);
+            putBlock(s.key1, b);
+            setBlockCount(v, list, 1);
+            setCount(v, list, count(v, list) + 1);
+            return true;
+        }
+        long h = peerIdHash(entry, wireLength(list) + E_PEER_ID, seed);
+        loadBlock(s, ih, list, blockOf(h, nb), s.key1, b);
+        for (int tries = 0; getInt(b, B_COUNT) >= cap; tries++) {
+            if (tries == MAX_FORCED_SPLITS || blockCount(v, list) >= MAX_BLOCKS) {
+                return false;
+            }
+            split(s, ih, sv, list);
+            loadBlock(s, ih, list, blockOf(h, blockCount(v, list)), s.key1, b);
+        }
+        int n = getInt(b, B_COUNT);
+        System.arraycopy(entry, 0, b, B_ENTRIES + n * len, len);
+        putInt(b, B_COUNT, n + 1);
+        putBlock(s.key1, b);
+        int c = count(v, list) + 1;
+        setCount(v, list, c);
+        nb = blockCount(v, list);
+        if (c > splitThreshold(nb, cap) && nb < MAX_BLOCKS) {
+            split(s, ih, sv, list);
+        }
+        return true;
+    }
+
+    /**
+     * A list of {@code nb} blocks splits one more when it holds over half a block per block of the lower level: the
+     * blocks not yet split at this level take twice the share of the split ones, so this keeps the fullest blocks at
+     * half their capacity on average (a full one is 5 standard deviations away; it forces splits, see insert).
+     */
+    private static long splitThreshold(int nb, int cap) {
+        return (long) Integer.highestOneBit(nb) * cap / 2;
+    }
+
+    /** Merges the last block while the list would stay under an eighth of that (hysteresis against flapping). */
+    private static long mergeThreshold(int nb, int cap) {
+        return (long) Integer.highestOneBit(nb - 1) * cap / 8;
+    }
+
+    /** Reads block {@code b} of a list into {@code into} (an empty block if missing, which only a crash leaves). */
+    private void loadBlock(Scratch s, byte[] ih, int list, int b, byte[] key, byte[] into) {
+        blockKey(key, ih, list, b);
+        if (blocks.getUsing(key, into) == null) {
+            Arrays.fill(into, (byte) 0);
+        }
+    }
+
+    private void putBlock(byte[] key, byte[] block) {
+        blocks.put(key, block);
+        Runnable hook = afterBlockWrite;
+        if (hook != null) {
+            hook.run();
+        }
+    }
+
+    /**
+     * Linear hashing: adds block {@code n} to a list of {@code n} blocks and moves into it the entries of block {@code
+     * n - 2^level} that now belong there. Crash order: the new block, then the swarm entry (so the new block is part
+     * of the list), then the old block; a crash in between leaves entries in both, and {@link #repair()} drops the
+     * misplaced copies.
+     */
+    private void split(Scratch s, byte[] ih, SwarmValue sv, int list) {
+        byte[] v = sv.bytes;
+        int nb = blockCount(v, list);
+        int level = 31 - Integer.numberOfLeadingZeros(nb);
+        int src = nb - (1 << level);
+        int len = entryLength(list);
+        int idOff = wireLength(list) + E_PEER_ID;
+        loadBlock(s, ih, list, src, s.key2, s.block2);
+        byte[] fresh = s.sel; // selection is over when inserts run
+        Arrays.fill(fresh, (byte) 0);
+        int n = getInt(s.block2, B_COUNT);
+        int kept = 0;
+        int moved = 0;
+        for (int i = 0; i < n; i++) {
+            int off = B_ENTRIES + i * len;
+            if (blockOf(peerIdHash(s.block2, off + idOff, seed), nb + 1) == nb) {
+                System.arraycopy(s.block2, off, fresh, B_ENTRIES + moved++ * len, len);
+            } else {
+                if (kept != i) {
+                    System.arraycopy(s.block2, off, s.block2, B_ENTRIES + kept * len, len);
+                }
+                kept++;
+            }
+        }
+        putInt(fresh, B_COUNT, moved);
+        putInt(s.block2, B_COUNT, kept);
+        blockKey(s.selKey, ih, list, nb);
+        putBlock(s.selKey, fresh);
+        setBlockCount(v, list, nb + 1);
+        swarms.put(ih, sv);
+        putBlock(s.key2, s.block2);
+    }
+
+    /**
+     * Linear hashing in reverse: folds the last block into its buddy when both fit in one. Crash order: the buddy
+     * (holding both), the swarm entry, then the last block's removal. False when they do not fit.
+     */
+    private boolean merge(Scratch s, byte[] ih, SwarmValue sv, int list) {
+        byte[] v = sv.bytes;
+        int nb = blockCount(v, list);
+        int last = nb - 1;
+        int level = 31 - Integer.numberOfLeadingZeros(last);
+        int buddy = last - (1 << level);
+        int len = entryLength(list);
+        loadBlock(s, ih, list, last, s.key1, s.block1);
+        loadBlock(s, ih, list, buddy, s.key2, s.block2);
+        int n1 = getInt(s.block1, B_COUNT);
+        int n2 = getInt(s.block2, B_COUNT);
+        if (n1 + n2 > blockCapacity(list)) {
+            return false;
+        }
+        System.arraycopy(s.block1, B_ENTRIES, s.block2, B_ENTRIES + n2 * len, n1 * len);
+        putInt(s.block2, B_COUNT, n1 + n2);
+        putBlock(s.key2, s.block2);
+        setBlockCount(v, list, last);
+        swarms.put(ih, sv);
+        blocks.remove(s.key1);
+        return true;
+    }
+
+    /** Moves an inline swarm's peers into blocks (blocks first; the swarm entry is written by the caller). */
+    private void promote(Scratch s, byte[] ih, SwarmValue sv) {
+        byte[] v = sv.bytes;
+        int payload = sv.length - HEADER_LENGTH;
+        System.arraycopy(v, HEADER_LENGTH, s.gather, 0, payload);
+        for (int list = 0; list < LIST_COUNT; list++) {
+            s.gatherCounts[list] = count(v, list);
+            setCount(v, list, 0);
+            setBlockCount(v, list, 0);
+        }
+        v[S_MODE] = MODE_BLOCKS;
+        sv.length = BLOCKS_HEADER_LENGTH;
+        int off = 0;
+        for (int list = 0; list < LIST_COUNT; list++) {
+            int len = entryLength(list);
+            for (int i = 0; i < s.gatherCounts[list]; i++, off += len) {
+                System.arraycopy(s.gather, off, s.moving, 0, len);
+                if (!insertIntoBlocks(s, ih, sv, list, s.moving)) {
+                    throw new IllegalStateException("a fresh block list refused " + (i + 1) + " entries");
+                }
+            }
+        }
+    }
+
+    /** Moves a swarm in blocks back inline (the swarm entry first, then the blocks are removed). */
+    private void demote(Scratch s, byte[] ih, SwarmValue sv) {
+        byte[] v = sv.bytes;
+        int off = 0;
+        int[] nbs = s.gatherCounts;
+        for (int list = 0; list < LIST_COUNT; list++) {
+            int len = entryLength(list);
+            int nb = blockCount(v, list);
+            nbs[list] = nb;
+            int taken = 0;
+            for (int b = 0; b < nb; b++) {
+                loadBlock(s, ih, list, b, s.key1, s.block1);
+                int n = Math.min(getInt(s.block1, B_COUNT), count(v, list) - taken);
+                System.arraycopy(s.block1, B_ENTRIES, s.gather, off, n * len);
+                off += n * len;
+                taken += n;
+            }
+            setCount(v, list, taken);
+        }
+        v[S_MODE] = MODE_INLINE;
+        System.arraycopy(s.gather, 0, v, HEADER_LENGTH, off);
+        sv.length = HEADER_LENGTH + off;
+        swarms.put(ih, sv);
+        for (int list = 0; list < LIST_COUNT; list++) {
+            for (int b = 0; b < nbs[list]; b++) {
+                blockKey(s.key1, ih, list, b);
+                blocks.remove(s.key1);
+            }
+        }
+    }
+
+    /** Rebalances a swarm in blocks after removals, then writes the swarm entry (or removes an empty swarm). */
+    private void finish(Scratch s, byte[] ih, SwarmValue sv) {
+        byte[] v = sv.bytes;
+        if (mode(v) == MODE_BLOCKS) {
+            if (total(v) <= DEMOTE_PEERS) {
+                demote(s, ih, sv);
+            } else {
+                for (int list = 0; list < LIST_COUNT; list++) {
+                    int nb = blockCount(v, list);
+                    if (count(v, list) == 0 && nb > 0) {
+                        setBlockCount(v, list, 0);
+                        swarms.put(ih, sv);
+                        for (int b = 0; b < nb; b++) {
+                            blockKey(s.key1, ih, list, b);
+                            blocks.remove(s.key1);
+                        }
+                        continue;
+                    }
+                    int cap = blockCapacity(list);
+                    while (nb > 1 && count(v, list) < mergeThreshold(nb, cap) && merge(s, ih, sv, list)) {
+                        nb--;
+                    }
+                }
+            }
+        }
+        if (total(v) == 0) {
+            swarms.remove(ih);
+            torrentCount.decrementAndGet();
+        } else {
+            swarms.put(ih, sv);
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ selection
 
     /**
-     * Fills {@code out} with up to {@code numWant} peers other than the requester ({@code selfList/selfSlot}, -1 when
+     * Fills {@code out} with up to {@code numWant} peers other than the requester ({@code selfList/selfIndex}, -1 when
      * new). Each candidate list gets a share of numWant proportional to its size (the remainder goes one by one from a
-     * random list), and from each list a window of that many consecutive slots at a random start, wrapping around. A
-     * seeder's candidates are the leechers only.
+     * random list), and from each list a run of that many consecutive entries at a random start, wrapping around.
      */
     private void select(
             Scratch s,
             byte[] ih,
+            byte[] v,
             boolean seeder,
             int selfList,
-            int selfSlot,
+            int selfIndex,
+            byte[] selfId,
             int numWant,
             boolean wantPeerIds,
             AnnounceResponse out) {
-        byte[] hdr = s.hdr;
         int[] avail = s.avail;
         int[] quota = s.quota;
         long total = 0;
         for (int list = 0; list < LIST_COUNT; list++) {
-            int n = seeder && isSeederList(list) ? 0 : hdrCount(hdr, list) - (list == selfList ? 1 : 0);
+            int n = seeder && isSeederList(list) ? 0 : count(v, list) - (list == selfList ? 1 : 0);
             avail[list] = n;
             total += n;
         }
@@ -489,54 +845,101 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 list = (list + 1) & (LIST_COUNT - 1);
             }
         }
+        boolean inline = mode(v) == MODE_INLINE;
         for (int list = 0; list < LIST_COUNT; list++) {
             int q = quota[list];
             if (q == 0) {
                 continue;
             }
-            int count = hdrCount(hdr, list);
-            int skip = list == selfList ? selfSlot : -1;
-            int pos = q >= avail[list] ? 0 : random.nextInt(count);
-            int loadedPage = -1;
-            boolean v6 = isV6List(list);
-            int wireLength = wireLength(list);
-            while (q > 0) {
-                if (pos != skip) {
-                    int page = pos / PAGE_ENTRIES;
-                    if (page != loadedPage) {
-                        pageKey(s.pageKey, ih, list, page);
-                        if (!pages.get(s.pageKey, s.page)) {
-                            break; // only after a crash without recovery; never answer garbage
-                        }
-                        loadedPage = page;
-                    }
-                    int base = (pos % PAGE_ENTRIES) * ENTRY_LENGTH;
-                    if (v6) {
-                        int i = out.peers6Count++;
-                        System.arraycopy(s.page, base, out.peers6, i * wireLength, wireLength);
-                        if (wantPeerIds) {
-                            int from = base + ENTRY_PEER_ID_OFFSET;
-                            System.arraycopy(s.page, from, out.peerIds6, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
-                        }
-                    } else {
-                        int i = out.peers4Count++;
-                        System.arraycopy(s.page, base, out.peers4, i * wireLength, wireLength);
-                        if (wantPeerIds) {
-                            int from = base + ENTRY_PEER_ID_OFFSET;
-                            System.arraycopy(s.page, from, out.peerIds4, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
-                        }
-                    }
-                    q--;
-                }
-                pos = pos + 1 == count ? 0 : pos + 1;
+            if (inline) {
+                selectInline(v, list, q, avail[list], list == selfList ? selfIndex : -1, wantPeerIds, out, random);
+            } else {
+                selectBlocks(s, ih, v, list, q, list == selfList ? selfId : null, wantPeerIds, out, random);
             }
         }
     }
 
-    private static void fillCounts(AnnounceResponse out, byte[] hdr) {
-        out.complete = hdrSeeders(hdr);
-        out.incomplete = hdrLeechers(hdr);
-        out.downloaded = (int) Math.min(Integer.MAX_VALUE, hdrDownloaded(hdr));
+    private static void selectInline(
+            byte[] v,
+            int list,
+            int q,
+            int avail,
+            int skip,
+            boolean wantPeerIds,
+            AnnounceResponse out,
+            ThreadLocalRandom random) {
+        int count = count(v, list);
+        int base = inlineOffset(v, list, 0);
+        int len = entryLength(list);
+        int pos = q >= avail ? 0 : random.nextInt(count);
+        while (q > 0) {
+            if (pos != skip) {
+                copyPeer(v, base + pos * len, list, wantPeerIds, out);
+                q--;
+            }
+            pos = pos + 1 == count ? 0 : pos + 1;
+        }
+    }
+
+    private void selectBlocks(
+            Scratch s,
+            byte[] ih,
+            byte[] v,
+            int list,
+            int q,
+            byte[] selfId,
+            boolean wantPeerIds,
+            AnnounceResponse out,
+            ThreadLocalRandom random) {
+        int nb = blockCount(v, list);
+        int len = entryLength(list);
+        int wire = wireLength(list);
+        int b0 = random.nextInt(nb);
+        int start = -1;
+        for (int k = 0; k <= nb && q > 0; k++) {
+            int b = k == nb ? b0 : (b0 + k) % nb;
+            blockKey(s.selKey, ih, list, b);
+            if (blocks.getUsing(s.selKey, s.sel) == null) {
+                continue; // only after a crash without recovery; never answer garbage
+            }
+            int n = getInt(s.sel, B_COUNT);
+            if (start < 0) {
+                start = n == 0 ? 0 : random.nextInt(n);
+            }
+            int from = k == 0 ? start : 0;
+            int to = k == nb ? Math.min(start, n) : n;
+            for (int i = from; i < to && q > 0; i++) {
+                int off = B_ENTRIES + i * len;
+                if (selfId != null && idEquals(s.sel, off, wire, selfId)) {
+                    continue;
+                }
+                copyPeer(s.sel, off, list, wantPeerIds, out);
+                q--;
+            }
+        }
+    }
+
+    private static void copyPeer(byte[] src, int off, int list, boolean wantPeerIds, AnnounceResponse out) {
+        int wire = wireLength(list);
+        if (isV6List(list)) {
+            int i = out.peers6Count++;
+            System.arraycopy(src, off, out.peers6, i * WIRE6_LENGTH, WIRE6_LENGTH);
+            if (wantPeerIds) {
+                System.arraycopy(src, off + wire + E_PEER_ID, out.peerIds6, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
+            }
+        } else {
+            int i = out.peers4Count++;
+            System.arraycopy(src, off, out.peers4, i * WIRE4_LENGTH, WIRE4_LENGTH);
+            if (wantPeerIds) {
+                System.arraycopy(src, off + wire + E_PEER_ID, out.peerIds4, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
+            }
+        }
+    }
+
+    private static void fillCounts(AnnounceResponse out, byte[] v) {
+        out.complete = seeders(v);
+        out.incomplete = leechers(v);
+        out.downloaded = (int) Math.min(Integer.MAX_VALUE, downloaded(v));
     }
 
     // ------------------------------------------------------------------------------------------------ scrape
@@ -547,10 +950,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
         int n = Math.min(request.count, out.complete.length);
         for (int i = 0; i < n; i++) {
             System.arraycopy(request.infoHashes, request.offsetOf(i), s.infoHash, 0, INFO_HASH_LENGTH);
-            if (swarms.get(s.infoHash, s.hdr)) {
-                out.complete[i] = hdrSeeders(s.hdr);
-                out.incomplete[i] = hdrLeechers(s.hdr);
-                out.downloaded[i] = (int) Math.min(Integer.MAX_VALUE, hdrDownloaded(s.hdr));
+            if (swarms.getUsing(s.infoHash, s.swarm) != null) {
+                byte[] v = s.swarm.bytes;
+                out.complete[i] = seeders(v);
+                out.incomplete[i] = leechers(v);
+                out.downloaded[i] = (int) Math.min(Integer.MAX_VALUE, downloaded(v));
             } else {
                 out.complete[i] = 0;
                 out.incomplete[i] = 0;
@@ -563,31 +967,46 @@ public final class ChronicleSwarmStore implements SwarmStore {
     // ------------------------------------------------------------------------------------------------ expiry
 
     /**
-     * Collects the keys of expired peers of one segment while holding only that segment's lock, then removes each
-     * under its swarm's stripe lock (re-checking it), holding no Chronicle context. The key buffer grows to the largest
-     * segment's expired count and is reused, so a steady-state sweep allocates nothing per peer.
+     * Collects the info_hashes of one segment's swarms that may hold expired peers (inline: one does; in blocks:
+     * always, the blocks are checked under the stripe lock) while holding only that segment's lock. The buffer grows to
+     * the largest segment's count and is reused, so a steady-state sweep allocates nothing per swarm.
      */
-    private final class Sweeper implements Consumer<MapEntry<byte[], byte[]>> {
-        final byte[] key = new byte[PEER_KEY_LENGTH];
-        final byte[] rec = new byte[REC_LENGTH];
-        byte[] expired = new byte[PEER_KEY_LENGTH * 256];
+    private final class Sweeper implements Consumer<MapEntry<byte[], SwarmValue>> {
+        final byte[] value = new byte[MAX_SWARM_VALUE];
+        byte[] expired = new byte[INFO_HASH_LENGTH * 256];
         int expiredCount;
         long cutoff;
 
         @Override
-        public void accept(MapEntry<byte[], byte[]> entry) {
-            Data<byte[]> value = entry.value();
-            value.bytes().read(value.offset(), rec, 0, REC_LENGTH);
-            if (recLastSeen(rec) < cutoff) {
-                Data<byte[]> k = entry.key();
-                k.bytes().read(k.offset(), key, 0, PEER_KEY_LENGTH);
-                if ((expiredCount + 1) * PEER_KEY_LENGTH > expired.length) {
-                    expired = Arrays.copyOf(expired, expired.length * 2);
+        public void accept(MapEntry<byte[], SwarmValue> entry) {
+            Data<SwarmValue> d = entry.value();
+            int size = (int) Math.min(d.size(), value.length);
+            d.bytes().read(d.offset(), value, 0, size);
+            if (mode(value) == MODE_INLINE && !inlineHasExpired(value, cutoff)) {
+                return;
+            }
+            Data<byte[]> k = entry.key();
+            if ((expiredCount + 1) * INFO_HASH_LENGTH > expired.length) {
+                expired = Arrays.copyOf(expired, expired.length * 2);
+            }
+            k.bytes().read(k.offset(), expired, expiredCount * INFO_HASH_LENGTH, INFO_HASH_LENGTH);
+            expiredCount++;
+        }
+    }
+
+    private static boolean inlineHasExpired(byte[] v, long cutoff) {
+        int off = HEADER_LENGTH;
+        for (int list = 0; list < LIST_COUNT; list++) {
+            int n = count(v, list);
+            int len = entryLength(list);
+            int wire = wireLength(list);
+            for (int i = 0; i < n; i++, off += len) {
+                if (secondsToMillis(lastSeen(v, off, wire)) < cutoff) {
+                    return true;
                 }
-                System.arraycopy(key, 0, expired, expiredCount * PEER_KEY_LENGTH, PEER_KEY_LENGTH);
-                expiredCount++;
             }
         }
+        return false;
     }
 
     @Override
@@ -598,26 +1017,94 @@ public final class ChronicleSwarmStore implements SwarmStore {
         synchronized (sweepLock) {
             Sweeper sw = sweeper;
             sw.cutoff = cutoff;
-            int segments = peers.map.segments();
+            int segments = swarms.segments();
             for (int segment = 0; segment < segments; segment++) {
                 sw.expiredCount = 0;
-                try (MapSegmentContext<byte[], byte[], ?> c = peers.map.segmentContext(segment)) {
+                try (MapSegmentContext<byte[], SwarmValue, ?> c = swarms.segmentContext(segment)) {
                     c.forEachSegmentEntry(sw);
                 }
                 for (int i = 0; i < sw.expiredCount; i++) {
-                    System.arraycopy(sw.expired, i * PEER_KEY_LENGTH, s.peerKey, 0, PEER_KEY_LENGTH);
-                    System.arraycopy(s.peerKey, 0, s.infoHash, 0, INFO_HASH_LENGTH);
-                    synchronized (stripeOf(s.infoHash, 0)) {
-                        if (peers.get(s.peerKey, s.rec)
-                                && recLastSeen(s.rec) < cutoff
-                                && swarms.get(s.infoHash, s.hdr)) {
-                            removePeer(s, s.infoHash, s.peerKey, s.rec, s.hdr);
-                            removed++;
+                    System.arraycopy(sw.expired, i * INFO_HASH_LENGTH, s.infoHash, 0, INFO_HASH_LENGTH);
+                    synchronized (stripeOf(s.infoHash)) {
+                        if (swarms.getUsing(s.infoHash, s.swarm) != null) {
+                            removed += expire(s, s.infoHash, s.swarm, cutoff);
                         }
                     }
                 }
             }
         }
+        return removed;
+    }
+
+    /** Removes a swarm's peers last seen before {@code cutoff}; returns how many. */
+    private long expire(Scratch s, byte[] ih, SwarmValue sv, long cutoff) {
+        byte[] v = sv.bytes;
+        int removed = 0;
+        int removedSeeders = 0;
+        if (mode(v) == MODE_INLINE) {
+            int read = HEADER_LENGTH;
+            int write = HEADER_LENGTH;
+            for (int list = 0; list < LIST_COUNT; list++) {
+                int n = count(v, list);
+                int len = entryLength(list);
+                int wire = wireLength(list);
+                int kept = 0;
+                for (int i = 0; i < n; i++, read += len) {
+                    if (secondsToMillis(lastSeen(v, read, wire)) < cutoff) {
+                        continue;
+                    }
+                    if (write != read) {
+                        System.arraycopy(v, read, v, write, len);
+                    }
+                    write += len;
+                    kept++;
+                }
+                setCount(v, list, kept);
+                removed += n - kept;
+                removedSeeders += isSeederList(list) ? n - kept : 0;
+            }
+            sv.length = write;
+        } else {
+            for (int list = 0; list < LIST_COUNT; list++) {
+                int nb = blockCount(v, list);
+                int len = entryLength(list);
+                int wire = wireLength(list);
+                int left = 0;
+                for (int b = 0; b < nb; b++) {
+                    loadBlock(s, ih, list, b, s.key1, s.block1);
+                    int n = getInt(s.block1, B_COUNT);
+                    int kept = 0;
+                    for (int i = 0; i < n; i++) {
+                        int off = B_ENTRIES + i * len;
+                        if (secondsToMillis(lastSeen(s.block1, off, wire)) < cutoff) {
+                            continue;
+                        }
+                        if (kept != i) {
+                            System.arraycopy(s.block1, off, s.block1, B_ENTRIES + kept * len, len);
+                        }
+                        kept++;
+                    }
+                    if (kept != n) {
+                        putInt(s.block1, B_COUNT, kept);
+                        putBlock(s.key1, s.block1);
+                    }
+                    left += kept;
+                }
+                int n = count(v, list);
+                setCount(v, list, left);
+                removed += n - left;
+                removedSeeders += isSeederList(list) ? n - left : 0;
+            }
+        }
+        if (removed == 0) {
+            return 0;
+        }
+        seeders.add(-removedSeeders);
+        leechers.add(-(removed - removedSeeders));
+        for (int i = 0; i < removed; i++) {
+            releasePeer();
+        }
+        finish(s, ih, sv);
         return removed;
     }
 
@@ -690,33 +1177,49 @@ public final class ChronicleSwarmStore implements SwarmStore {
         return options;
     }
 
-    private Object stripeOf(byte[] infoHash, int offset) {
-        int h = (infoHash[offset] & 0xFF)
-                | (infoHash[offset + 1] & 0xFF) << 8
-                | (infoHash[offset + 2] & 0xFF) << 16
-                | (infoHash[offset + 3] & 0xFF) << 24;
+    private Object stripeOf(byte[] infoHash) {
+        int h = (infoHash[0] & 0xFF)
+                | (infoHash[1] & 0xFF) << 8
+                | (infoHash[2] & 0xFF) << 16
+                | (infoHash[3] & 0xFF) << 24;
         h ^= h >>> 16;
         h *= 0x45d9f3b;
         h ^= h >>> 16;
         return stripes[h & (LOCK_STRIPES - 1)];
     }
 
-    // ------------------------------------------------------------------------------------------------ open/rebuild
+    // ------------------------------------------------------------------------------------------------ open/repair
 
-    /**
-     * Recomputes the in-JVM totals from the swarm headers. Returns false when they disagree with the peers map (then
-     * the derived structures must be rebuilt).
-     */
-    private boolean recount() {
-        long[] totals = new long[3]; // torrents, seeders, leechers
-        byte[] hdr = new byte[HDR_LENGTH];
-        for (int segment = 0; segment < swarms.map.segments(); segment++) {
-            try (MapSegmentContext<byte[], byte[], ?> c = swarms.map.segmentContext(segment)) {
+    /** Keys and values of every swarm entry. Runs at open and in tests only, so it may allocate. */
+    private List<byte[][]> swarmEntries(boolean blocksOnly) {
+        List<byte[][]> all = new ArrayList<>();
+        for (int segment = 0; segment < swarms.segments(); segment++) {
+            try (MapSegmentContext<byte[], SwarmValue, ?> c = swarms.segmentContext(segment)) {
                 c.forEachSegmentEntry(e -> {
-                    e.value().getUsing(hdr);
+                    Data<SwarmValue> d = e.value();
+                    byte[] value = new byte[(int) d.size()];
+                    d.bytes().read(d.offset(), value, 0, value.length);
+                    if (!blocksOnly || (value.length > 0 && mode(value) == MODE_BLOCKS)) {
+                        all.add(new byte[][] {e.key().getUsing(new byte[INFO_HASH_LENGTH]), value});
+                    }
+                });
+            }
+        }
+        return all;
+    }
+
+    /** Recomputes the in-JVM totals from the swarm entries (every open). */
+    private void recount() {
+        long[] totals = new long[3]; // torrents, seeders, leechers
+        for (int segment = 0; segment < swarms.segments(); segment++) {
+            try (MapSegmentContext<byte[], SwarmValue, ?> c = swarms.segmentContext(segment)) {
+                byte[] v = new byte[HEADER_LENGTH];
+                c.forEachSegmentEntry(e -> {
+                    Data<SwarmValue> d = e.value();
+                    d.bytes().read(d.offset(), v, 0, HEADER_LENGTH);
                     totals[0]++;
-                    totals[1] += hdrSeeders(hdr);
-                    totals[2] += hdrLeechers(hdr);
+                    totals[1] += seeders(v);
+                    totals[2] += leechers(v);
                 });
             }
         }
@@ -726,122 +1229,290 @@ public final class ChronicleSwarmStore implements SwarmStore {
         leechers.reset();
         leechers.add(totals[2]);
         peerCount.set(totals[1] + totals[2]);
-        return peers.map.longSize() == totals[1] + totals[2];
     }
 
     /**
-     * Rebuilds swarm headers and pages from the peer records, the source of truth (after a crash, a list may be half
-     * updated). Downloaded counts survive; swarms left without peers are dropped. Runs at open only, so it may
-     * allocate.
+     * Makes every swarm's parts agree after an unclean stop. Chronicle's entry checksums are off: a kill during an
+     * in-place write leaves each byte old or new, and salvaging the entry keeps the other peers it holds, where a
+     * checksum would drop them all. So: an inline swarm whose length disagrees with its counts is dropped, second
+     * copies of a peer are dropped; for a swarm in blocks, entries found in a block they do not hash to (a split or
+     * merge cut short, or a torn entry) and second copies of a peer (a move between lists cut short) are dropped, a
+     * missing block is written empty, and the counts are recomputed from the blocks; blocks no swarm owns are removed. Then the totals
+     * are recounted. Returns how many swarms were changed. Runs at open only, so it may allocate.
      */
-    void rebuild() {
-        Map<ByteBuffer, Long> downloaded = new HashMap<>();
-        for (int segment = 0; segment < swarms.map.segments(); segment++) {
-            try (MapSegmentContext<byte[], byte[], ?> c = swarms.map.segmentContext(segment)) {
+    long repair() {
+        long changed = 0;
+        Scratch s = scratch.get();
+        // One pass reading each entry in place; only the swarms that need work are copied out.
+        List<byte[][]> suspects = new ArrayList<>();
+        byte[] buf = new byte[MAX_SWARM_VALUE];
+        for (int segment = 0; segment < swarms.segments(); segment++) {
+            try (MapSegmentContext<byte[], SwarmValue, ?> c = swarms.segmentContext(segment)) {
                 c.forEachSegmentEntry(e -> {
-                    byte[] hdr = e.value().getUsing(new byte[HDR_LENGTH]);
-                    downloaded.put(ByteBuffer.wrap(e.key().getUsing(new byte[INFO_HASH_LENGTH])), hdrDownloaded(hdr));
+                    Data<SwarmValue> d = e.value();
+                    int size = (int) d.size();
+                    boolean fits = size >= HEADER_LENGTH && size <= MAX_SWARM_VALUE;
+                    if (fits) {
+                        d.bytes().read(d.offset(), buf, 0, size);
+                    }
+                    boolean sound = fits
+                            && mode(buf) == MODE_INLINE
+                            && !badCounts(buf)
+                            && inlineLength(buf) == size
+                            && !hasDuplicate(buf);
+                    if (!sound) {
+                        byte[] key = e.key().getUsing(new byte[INFO_HASH_LENGTH]);
+                        suspects.add(new byte[][] {key, fits ? Arrays.copyOf(buf, size) : new byte[0]});
+                    }
                 });
             }
         }
-        swarms.map.clear();
-        pages.map.clear();
-        Scratch s = scratch.get();
-        for (int segment = 0; segment < peers.map.segments(); segment++) {
-            java.util.List<byte[]> keys = new java.util.ArrayList<>();
-            try (MapSegmentContext<byte[], byte[], ?> c = peers.map.segmentContext(segment)) {
-                c.forEachSegmentEntry(e -> keys.add(e.key().getUsing(new byte[PEER_KEY_LENGTH])));
+        for (byte[][] kv : suspects) {
+            byte[] v = kv[1];
+            boolean bad = v.length < HEADER_LENGTH
+                    || (mode(v) == MODE_INLINE && (badCounts(v) || inlineLength(v) != v.length))
+                    || (mode(v) == MODE_BLOCKS && v.length != BLOCKS_HEADER_LENGTH)
+                    || (mode(v) != MODE_INLINE && mode(v) != MODE_BLOCKS);
+            if (bad) {
+                swarms.remove(kv[0]);
+                changed++;
+            } else if (mode(v) == MODE_INLINE) {
+                if (dedupeInline(v, s.swarm)) {
+                    swarms.put(kv[0], s.swarm);
+                    changed++;
+                }
+            } else if (repairBlocks(s, kv[0], v)) {
+                changed++;
             }
-            for (byte[] key : keys) {
-                if (!peers.get(key, s.rec)) {
-                    continue;
-                }
-                System.arraycopy(key, 0, s.infoHash, 0, INFO_HASH_LENGTH);
-                if (!swarms.get(s.infoHash, s.hdr)) {
-                    Arrays.fill(s.hdr, (byte) 0);
-                    Long d = downloaded.get(ByteBuffer.wrap(s.infoHash));
-                    hdrSetDownloaded(s.hdr, d == null ? 0 : d);
-                }
-                int list = recList(s.rec);
-                int slot = hdrCount(s.hdr, list);
-                int addressLength = recAddressLength(s.rec);
-                byte[] address = Arrays.copyOfRange(s.rec, REC_ADDRESS_OFFSET, REC_ADDRESS_OFFSET + addressLength);
-                writeEntryAt(
-                        s,
-                        s.infoHash,
-                        list,
-                        slot,
-                        address,
-                        addressLength,
-                        recPort(s.rec),
-                        Arrays.copyOfRange(key, PEER_KEY_PEER_ID_OFFSET, PEER_KEY_LENGTH));
-                recSetSlot(s.rec, slot);
-                peers.put(key, s.rec);
-                hdrSetCount(s.hdr, list, slot + 1);
-                swarms.put(s.infoHash, s.hdr);
+        }
+        // blocks no swarm owns (a promotion, demotion or merge cut short)
+        List<byte[]> orphans = new ArrayList<>();
+        for (int segment = 0; segment < blocks.segments(); segment++) {
+            try (MapSegmentContext<byte[], byte[], ?> c = blocks.segmentContext(segment)) {
+                c.forEachSegmentEntry(e -> orphans.add(e.key().getUsing(new byte[BLOCK_KEY_LENGTH])));
+            }
+        }
+        for (byte[] key : orphans) {
+            System.arraycopy(key, 0, s.infoHash, 0, INFO_HASH_LENGTH);
+            int list = key[INFO_HASH_LENGTH] & 0xFF;
+            int b = getInt(key, INFO_HASH_LENGTH) & 0xFF_FFFF;
+            boolean owned = list < LIST_COUNT
+                    && swarms.getUsing(s.infoHash, s.swarm) != null
+                    && mode(s.swarm.bytes) == MODE_BLOCKS
+                    && b < blockCount(s.swarm.bytes, list);
+            if (!owned) {
+                blocks.remove(key);
             }
         }
         recount();
+        return changed;
     }
 
-    /** Test hook: the pages map, to damage the derived lists the way a crash could. */
-    ChronicleMap<byte[], byte[]> pagesMap() {
-        return pages.map;
+    /** {@link #repair()} of one swarm in blocks (its stored value in {@code stored}); true when it changed it. */
+    private boolean repairBlocks(Scratch s, byte[] ih, byte[] stored) {
+        byte[] v = s.swarm.bytes;
+        System.arraycopy(stored, 0, v, 0, stored.length);
+        s.swarm.length = stored.length;
+        Set<ByteBuffer> ids = new HashSet<>();
+        boolean dirty = false;
+        for (int list = 0; list < LIST_COUNT; list++) {
+            int nb = blockCount(v, list);
+            int len = entryLength(list);
+            int idOff = wireLength(list) + E_PEER_ID;
+            int left = 0;
+            for (int b = 0; b < nb; b++) {
+                loadBlock(s, ih, list, b, s.key1, s.block1);
+                int n = Math.max(0, Math.min(getInt(s.block1, B_COUNT), blockCapacity(list)));
+                int kept = 0;
+                for (int i = 0; i < n; i++) {
+                    int off = B_ENTRIES + i * len;
+                    ByteBuffer id = ByteBuffer.wrap(Arrays.copyOfRange(s.block1, off + idOff, off + idOff + 20));
+                    if (blockOf(peerIdHash(s.block1, off + idOff, seed), nb) != b || !ids.add(id)) {
+                        continue;
+                    }
+                    if (kept != i) {
+                        System.arraycopy(s.block1, off, s.block1, B_ENTRIES + kept * len, len);
+                    }
+                    kept++;
+                }
+                if (kept != getInt(s.block1, B_COUNT) || blocks.getUsing(s.key1, s.block2) == null) {
+                    putInt(s.block1, B_COUNT, kept);
+                    blocks.put(s.key1, s.block1);
+                    dirty = true;
+                }
+                left += kept;
+            }
+            if (count(v, list) != left) {
+                setCount(v, list, left);
+                dirty = true;
+            }
+        }
+        if (dirty) {
+            if (total(v) == 0) {
+                swarms.remove(ih);
+            } else {
+                swarms.put(ih, s.swarm);
+            }
+        }
+        return dirty;
+    }
+
+    /** True when an inline swarm value holds a peer_id twice. */
+    private static boolean hasDuplicate(byte[] v) {
+        int total = total(v);
+        for (int i = 0; i < total; i++) {
+            int a = inlineIdOffset(v, i);
+            for (int j = i + 1; j < total; j++) {
+                if (Arrays.equals(
+                        v, a, a + PEER_ID_LENGTH, v, inlineIdOffset(v, j), inlineIdOffset(v, j) + PEER_ID_LENGTH)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Offset of the peer_id of the {@code k}-th entry of an inline value, over all lists. */
+    private static int inlineIdOffset(byte[] v, int k) {
+        for (int list = 0; list < LIST_COUNT; list++) {
+            int n = count(v, list);
+            if (k < n) {
+                return inlineOffset(v, list, k) + wireLength(list) + E_PEER_ID;
+            }
+            k -= n;
+        }
+        throw new IllegalArgumentException("entry " + k);
     }
 
     /**
-     * Test hook: checks every invariant, returns a description of the first violation or null. Allocates. Each record
-     * must point at a slot inside its list whose entry names it back; as slots are then distinct and the lists hold
-     * exactly as many entries as there are records, every list entry points at a live record too.
+     * Drops second copies of a peer from an inline swarm value (an in-place write torn by a kill); when it changed
+     * anything, leaves the fixed value in {@code out} and returns true.
+     */
+    private static boolean dedupeInline(byte[] v, SwarmValue out) {
+        Set<ByteBuffer> ids = new HashSet<>();
+        byte[] o = out.bytes;
+        System.arraycopy(v, 0, o, 0, HEADER_LENGTH);
+        int read = HEADER_LENGTH;
+        int write = HEADER_LENGTH;
+        boolean changed = false;
+        for (int list = 0; list < LIST_COUNT; list++) {
+            int n = count(v, list);
+            int len = entryLength(list);
+            int idOff = wireLength(list) + E_PEER_ID;
+            int kept = 0;
+            for (int i = 0; i < n; i++, read += len) {
+                if (!ids.add(ByteBuffer.wrap(Arrays.copyOfRange(v, read + idOff, read + idOff + PEER_ID_LENGTH)))) {
+                    changed = true;
+                    continue;
+                }
+                System.arraycopy(v, read, o, write, len);
+                write += len;
+                kept++;
+            }
+            setCount(o, list, kept);
+        }
+        out.length = write;
+        return changed;
+    }
+
+    private static boolean badCounts(byte[] v) {
+        for (int list = 0; list < LIST_COUNT; list++) {
+            if (count(v, list) < 0 || count(v, list) > INLINE_MAX_PEERS) {
+                return true;
+            }
+        }
+        return total(v) > INLINE_MAX_PEERS || total(v) == 0;
+    }
+
+    /** Test hook: the block map, to damage a swarm's parts the way a crash could. */
+    ChronicleMap<byte[], byte[]> blocksMap() {
+        return blocks;
+    }
+
+    /** Test hook: the swarm map. */
+    ChronicleMap<byte[], SwarmValue> swarmsMap() {
+        return swarms;
+    }
+
+    /**
+     * Test hook: checks every invariant, returns a description of the first violation or null. Allocates. Inline
+     * swarms: the length matches the counts, no swarm is empty, at most {@value StoreLayout#INLINE_MAX_PEERS} peers.
+     * Swarms in blocks: every block of a list exists, holds only entries that hash to it, the blocks add up to the
+     * list's count, no peer_id twice. No block without its swarm. The totals match.
      */
     String verify() {
-        long[] recount = new long[2];
-        String[] problem = new String[1];
-        Scratch s = scratch.get();
-        for (int segment = 0; segment < peers.map.segments() && problem[0] == null; segment++) {
-            try (MapSegmentContext<byte[], byte[], ?> c = peers.map.segmentContext(segment)) {
-                c.forEachSegmentEntry(e -> {
-                    byte[] key = e.key().getUsing(new byte[PEER_KEY_LENGTH]);
-                    byte[] rec = e.value().getUsing(new byte[REC_LENGTH]);
-                    recount[recSeeder(rec) ? 0 : 1]++;
-                    byte[] ih = Arrays.copyOf(key, INFO_HASH_LENGTH);
-                    byte[] hdr = swarms.map.get(ih);
-                    int list = recList(rec);
-                    int slot = recSlot(rec);
-                    if (hdr == null || slot >= hdrCount(hdr, list)) {
-                        problem[0] = "record points past its list";
-                        return;
-                    }
-                    pageKey(s.pageKey, ih, list, slot / PAGE_ENTRIES);
-                    byte[] page = pages.map.get(s.pageKey);
-                    int base = (slot % PAGE_ENTRIES) * ENTRY_LENGTH;
-                    int from = base + ENTRY_PEER_ID_OFFSET;
-                    if (page == null
-                            || !Arrays.equals(
-                                    page, from, from + PEER_ID_LENGTH, key, PEER_KEY_PEER_ID_OFFSET, PEER_KEY_LENGTH)) {
-                        problem[0] = "list entry does not point back to its record";
-                    }
-                });
-            }
-        }
-        if (problem[0] != null) {
-            return problem[0];
-        }
-        long listed = 0;
-        for (byte[] hdr : swarms.map.values()) {
-            listed += hdrSeeders(hdr) + hdrLeechers(hdr);
-            if (hdrSeeders(hdr) + hdrLeechers(hdr) == 0) {
+        long seen = 0;
+        long seenSeeders = 0;
+        long torrents = 0;
+        long ownedBlocks = 0;
+        for (byte[][] kv : swarmEntries(false)) {
+            byte[] ih = kv[0];
+            byte[] v = kv[1];
+            torrents++;
+            seen += total(v);
+            seenSeeders += seeders(v);
+            if (total(v) == 0) {
                 return "empty swarm kept";
             }
+            if (mode(v) == MODE_INLINE) {
+                if (inlineLength(v) != v.length || total(v) > INLINE_MAX_PEERS) {
+                    return "inline swarm length " + v.length + " disagrees with its counts";
+                }
+                Set<ByteBuffer> ids = new HashSet<>();
+                for (int list = 0; list < LIST_COUNT; list++) {
+                    for (int i = 0; i < count(v, list); i++) {
+                        int off = inlineOffset(v, list, i) + wireLength(list);
+                        if (!ids.add(ByteBuffer.wrap(Arrays.copyOfRange(v, off, off + 20)))) {
+                            return "peer twice in an inline swarm";
+                        }
+                    }
+                }
+                continue;
+            }
+            if (total(v) <= DEMOTE_PEERS) {
+                return "swarm of " + total(v) + " peers left in blocks";
+            }
+            Set<ByteBuffer> ids = new HashSet<>();
+            for (int list = 0; list < LIST_COUNT; list++) {
+                int nb = blockCount(v, list);
+                int len = entryLength(list);
+                int idOff = wireLength(list) + E_PEER_ID;
+                long sum = 0;
+                for (int b = 0; b < nb; b++) {
+                    byte[] key = new byte[BLOCK_KEY_LENGTH];
+                    blockKey(key, ih, list, b);
+                    byte[] block = blocks.get(key);
+                    if (block == null) {
+                        return "block " + b + " of list " + list + " missing";
+                    }
+                    ownedBlocks++;
+                    int n = getInt(block, B_COUNT);
+                    for (int i = 0; i < n; i++) {
+                        int off = B_ENTRIES + i * len;
+                        if (blockOf(peerIdHash(block, off + idOff, seed), nb) != b) {
+                            return "entry in a block it does not hash to";
+                        }
+                        if (!ids.add(ByteBuffer.wrap(Arrays.copyOfRange(block, off + idOff, off + idOff + 20)))) {
+                            return "peer twice in a swarm";
+                        }
+                    }
+                    sum += n;
+                }
+                if (sum != count(v, list)) {
+                    return "list " + list + " counts " + count(v, list) + " but its blocks hold " + sum;
+                }
+            }
         }
-        if (listed != peers.map.longSize()) {
-            return "lists hold " + listed + " entries, peers map " + peers.map.longSize();
+        if (blocks.longSize() != ownedBlocks) {
+            return (blocks.longSize() - ownedBlocks) + " blocks without a swarm";
         }
-        if (recount[0] != seederCount() || recount[1] != leecherCount()) {
-            return "counters " + seederCount() + "/" + leecherCount() + " but records " + recount[0] + "/" + recount[1];
+        if (seenSeeders != seederCount() || seen - seenSeeders != leecherCount()) {
+            return "counters " + seederCount() + "/" + leecherCount() + " but entries " + seenSeeders + "/"
+                    + (seen - seenSeeders);
         }
-        if (swarms.map.longSize() != torrentCount() || peers.map.longSize() != peerCount()) {
-            return "torrent or peer counter off";
+        if (torrents != torrentCount() || seen != peerCount()) {
+            return "torrent or peer counter off: " + torrentCount() + "/" + peerCount() + " vs " + torrents + "/"
+                    + seen;
         }
         return null;
     }
@@ -853,9 +1524,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 return;
             }
             closed = true;
-            peers.close();
             swarms.close();
-            pages.close();
+            blocks.close();
             if (marker != null) {
                 try {
                     Files.deleteIfExists(marker);

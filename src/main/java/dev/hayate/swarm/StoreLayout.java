@@ -6,104 +6,112 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * Every off-heap layout of the store: keys and values of its three Chronicle maps. All are fixed-size byte arrays,
- * so that an update overwrites an entry in place (no reallocation, no fragmentation) and a read copies into a
- * reused scratch array. Multi-byte numbers are big-endian. Allocation-free.
+ * Every off-heap layout of the store (format 2): the values of its two Chronicle maps and the peer entry they hold.
+ * Multi-byte numbers are big-endian. Allocation-free.
  *
- * <h2>peers: one record per peer (source of truth)</h2>
- *
- * <pre>
- * key (40 B)                          value (40 B)
- * +-----------+-----------+           +---------------+------+------+-------+------+----------+-------------+
- * | info_hash | peer_id   |           | address       | port | alen | flags | slot | key hash | lastSeen ms |
- * | 0..19     | 20..39    |           | 0..15         |16..17|  18  |  19   |20..23| 24..31   | 32..39      |
- * +-----------+-----------+           +---------------+------+------+-------+------+----------+-------------+
- * </pre>
- *
- * {@code alen} is 4 or 16 (IPv4 uses bytes 0..3). {@code flags}: {@link #FLAG_SEEDER}, {@link #FLAG_HAS_KEY},
- * {@link #FLAG_COMPLETED}. {@code slot} is where the peer sits in its list (see pages); its list follows from
- * {@code alen} and the seeder flag ({@link #listOf}).
- *
- * <h2>swarms: one header per swarm</h2>
+ * <h2>peer entry: a peer is stored once</h2>
  *
  * <pre>
- * key (20 B)    value (24 B)
- * +-----------+ +-------------+-------------+-------------+-------------+------------+
- * | info_hash | | count list0 | count list1 | count list2 | count list3 | downloaded |
- * | 0..19     | | 0..3        | 4..7        | 8..11       | 12..15      | 16..23     |
- * +-----------+ +-------------+-------------+-------------+-------------+------------+
+ * IPv4, 36 B                                                  IPv6, 48 B
+ * +---------+---------+----------+---------+-------+-----+    +----------+---------+----------+---------+-------+-----+
+ * | ip,port | peer_id | lastSeen | keyHash | flags | pad |    | ip,port  | peer_id | lastSeen | keyHash | flags | pad |
+ * | 0..5    | 6..25   | 26..29   | 30..33  |  34   | 35  |    | 0..17    | 18..37  | 38..41   | 42..45  |  46   | 47  |
+ * +---------+---------+----------+---------+-------+-----+    +----------+---------+----------+---------+-------+-----+
  * </pre>
  *
- * Lists: 0 IPv4 leechers, 1 IPv4 seeders, 2 IPv6 leechers, 3 IPv6 seeders. Seeders = list1 + list3, leechers =
- * list0 + list2, so the counts are exact by construction.
+ * The compact wire form (BEP 23 / BEP 7) comes first, so writing a response is a copy. {@code lastSeen} is unsigned
+ * seconds since the Unix epoch, rounded up (a peer expires up to a second late, never early). {@code keyHash} is 32
+ * bits of the BEP 3 {@code key}. {@code flags}: {@link #FLAG_HAS_KEY}, {@link #FLAG_COMPLETED}. Whether a peer seeds
+ * follows from the list it is in. The full 20-byte peer_id is kept (measured against a 64-bit hash: see
+ * {@code benchmarks/RESULTS.md}), so {@code compact=0} answers carry real {@code peer id}s.
  *
- * <h2>pages: the peers of one list, {@value #PAGE_ENTRIES} per page</h2>
+ * <h2>swarms: one entry per swarm, key = info_hash (20 B), value of variable size</h2>
  *
  * <pre>
- * key (24 B)                                   value ({@value #PAGE_ENTRIES} x 40 B)
- * +-----------+-----------------------------+  +-------------------------------------+-----------+-----+
- * | info_hash | list (2 bits) | page number |  | compact wire form: addr (4|16), port | peer_id   | pad | x16
- * | 0..19     | 20..23, list &lt;&lt; 28 | page  |  | 0..17 (v4 uses 0..5)                | 18..37    |38.39|
- * +-----------+-----------------------------+  +-------------------------------------+-----------+-----+
+ * +------+-----+-----------+-----------+-----------+-----------+------------+
+ * | mode | pad | count L0  | count L1  | count L2  | count L3  | downloaded |  header, 28 B
+ * |  0   | 1..3| 4..7      | 8..11     | 12..15    | 16..19    | 20..27     |
+ * +------+-----+-----------+-----------+-----------+-----------+------------+
+ * mode 0 (inline, at most {@value #INLINE_MAX_PEERS} peers):  28..  entries of L0, then L1, L2, L3 (36 or 48 B each)
+ * mode 1 (blocks):                                              28..43 block count of L0..L3 (4 x int32)
  * </pre>
  *
- * Slot {@code s} of a list is entry {@code s % PAGE_ENTRIES} of page {@code s / PAGE_ENTRIES}. A list is dense:
- * removal moves the last entry into the hole (swap-remove) and updates the moved peer's record slot, found through
- * the peer_id stored beside the wire form. The wire form comes first so filling a response is a copy.
+ * Lists: L0 IPv4 leechers, L1 IPv4 seeders, L2 IPv6 leechers, L3 IPv6 seeders, so a seeder's leechers-only answer
+ * reads only leecher entries. A swarm lives inline (one Chronicle entry holds its counts and all its peers: one read
+ * answers an announce) until it passes {@value #INLINE_MAX_PEERS} peers, then moves to blocks; it moves back inline
+ * when it falls to {@value #DEMOTE_PEERS}.
+ *
+ * <h2>blocks: the peers of one list of a large swarm, linear hashing on the peer_id</h2>
+ *
+ * <pre>
+ * key (24 B)                                 value ({@value #BLOCK_LENGTH} B)
+ * +-----------+------+--------------+        +-------+--------------------------------------------------+
+ * | info_hash | list | block number |        | count | entries: 48 x 36 B (IPv4) or 36 x 48 B (IPv6)    |
+ * | 0..19     |  20  | 21..23       |        | 0..3  | 4..1731                                          |
+ * +-----------+------+--------------+        +-------+--------------------------------------------------+
+ * </pre>
+ *
+ * A list of {@code n} blocks puts a peer in block {@code h mod 2^(l+1)}, or {@code h mod 2^l} when that is {@code >=
+ * n} ({@code l = floor(log2 n)}, {@code h} a seeded 64-bit hash of the peer_id): finding a peer is one block read
+ * whatever the swarm size. A list splits one block when it passes 3/4 of its capacity and merges one when it falls
+ * under 1/4. A 50-peer answer reads 1 to 3 consecutive blocks from a random start.
  */
 final class StoreLayout {
     private StoreLayout() {}
 
+    /** Written to the store's format file; a store of another format is refused at open. */
+    static final int FORMAT_VERSION = 2;
+
     static final int INFO_HASH_LENGTH = AnnounceRequest.INFO_HASH_LENGTH;
     static final int PEER_ID_LENGTH = AnnounceRequest.PEER_ID_LENGTH;
 
-    // peers key
-    static final int PEER_KEY_LENGTH = INFO_HASH_LENGTH + PEER_ID_LENGTH;
-    static final int PEER_KEY_PEER_ID_OFFSET = INFO_HASH_LENGTH;
+    // --- peer entry (offsets after the wire form)
+    static final int WIRE4_LENGTH = 6;
+    static final int WIRE6_LENGTH = 18;
+    static final int E_PEER_ID = 0;
+    static final int E_LAST_SEEN = 20;
+    static final int E_KEY_HASH = 24;
+    static final int E_FLAGS = 28;
+    static final int ENTRY_TAIL = 30;
+    static final int ENTRY4_LENGTH = WIRE4_LENGTH + ENTRY_TAIL;
+    static final int ENTRY6_LENGTH = WIRE6_LENGTH + ENTRY_TAIL;
 
-    // peers value
-    static final int REC_ADDRESS_OFFSET = 0;
-    static final int REC_PORT_OFFSET = 16;
-    static final int REC_ADDRESS_LENGTH_OFFSET = 18;
-    static final int REC_FLAGS_OFFSET = 19;
-    static final int REC_SLOT_OFFSET = 20;
-    static final int REC_KEY_HASH_OFFSET = 24;
-    static final int REC_LAST_SEEN_OFFSET = 32;
-    static final int REC_LENGTH = 40;
-
-    static final int FLAG_SEEDER = 1;
-    static final int FLAG_HAS_KEY = 2;
+    static final int FLAG_HAS_KEY = 1;
     /** This peer's {@code completed} was counted already: count it once per peer. */
-    static final int FLAG_COMPLETED = 4;
+    static final int FLAG_COMPLETED = 2;
 
-    // swarms value
+    // --- swarm value
     static final int LIST_COUNT = 4;
     static final int LIST_V4_LEECHERS = 0;
     static final int LIST_V4_SEEDERS = 1;
     static final int LIST_V6_LEECHERS = 2;
     static final int LIST_V6_SEEDERS = 3;
-    static final int HDR_COUNTS_OFFSET = 0;
-    static final int HDR_DOWNLOADED_OFFSET = 16;
-    static final int HDR_LENGTH = 24;
+    static final int MODE_INLINE = 0;
+    static final int MODE_BLOCKS = 1;
+    static final int S_MODE = 0;
+    static final int S_COUNTS = 4;
+    static final int S_DOWNLOADED = 20;
+    static final int HEADER_LENGTH = 28;
+    static final int S_BLOCK_COUNTS = HEADER_LENGTH;
+    static final int BLOCKS_HEADER_LENGTH = HEADER_LENGTH + 16;
 
-    // pages key
-    static final int PAGE_KEY_LIST_PAGE_OFFSET = INFO_HASH_LENGTH;
-    static final int PAGE_KEY_LENGTH = INFO_HASH_LENGTH + 4;
-    static final int LIST_SHIFT = 28;
-    static final int MAX_PAGE_NUMBER = (1 << LIST_SHIFT) - 1;
-
-    // pages value
     /**
-     * Entries per page: 4 x 40 B = 160 B. Most swarms are tiny, and each non-empty list costs at least one page, so
-     * the page size sets the memory per torrent. Measured (600k torrents, 1.8M peers, in-memory, JDK 17): RSS 891 MiB
-     * with 16 entries, 636 MiB with 8, 496 MiB with 4. A selection of 50 peers reads 13 pages instead of 4.
+     * Peers a swarm holds inline at most. Most swarms have 1-3 peers; 16 keeps every swarm a 50-peer answer cannot
+     * cover in one entry, while an inline announce copies at most {@value #MAX_SWARM_VALUE} B in and out.
      */
-    static final int PAGE_ENTRIES = 4;
+    static final int INLINE_MAX_PEERS = 16;
+    /** A swarm in blocks that falls to this many peers moves back inline (hysteresis against flapping). */
+    static final int DEMOTE_PEERS = INLINE_MAX_PEERS / 2;
 
-    static final int ENTRY_WIRE_OFFSET = 0;
-    static final int ENTRY_PEER_ID_OFFSET = 18;
-    static final int ENTRY_LENGTH = 40;
-    static final int PAGE_LENGTH = PAGE_ENTRIES * ENTRY_LENGTH;
+    static final int MAX_SWARM_VALUE = HEADER_LENGTH + INLINE_MAX_PEERS * ENTRY6_LENGTH;
+
+    // --- blocks
+    static final int BLOCK_KEY_LENGTH = INFO_HASH_LENGTH + 4;
+    static final int B_COUNT = 0;
+    static final int B_ENTRIES = 4;
+    static final int BLOCK_ENTRY_BYTES = 1728; // 48 x 36 = 36 x 48
+    static final int BLOCK_LENGTH = B_ENTRIES + BLOCK_ENTRY_BYTES;
+    static final int MAX_BLOCKS = 1 << 24;
 
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
@@ -121,7 +129,16 @@ final class StoreLayout {
     }
 
     static int wireLength(int list) {
-        return isV6List(list) ? 18 : 6;
+        return isV6List(list) ? WIRE6_LENGTH : WIRE4_LENGTH;
+    }
+
+    static int entryLength(int list) {
+        return isV6List(list) ? ENTRY6_LENGTH : ENTRY4_LENGTH;
+    }
+
+    /** Entries one block of this list holds. */
+    static int blockCapacity(int list) {
+        return BLOCK_ENTRY_BYTES / entryLength(list);
     }
 
     static int getInt(byte[] b, int offset) {
@@ -140,118 +157,164 @@ final class StoreLayout {
         LONG.set(b, offset, v);
     }
 
-    // --- peer record
-    static int recPort(byte[] rec) {
-        return ((rec[REC_PORT_OFFSET] & 0xFF) << 8) | (rec[REC_PORT_OFFSET + 1] & 0xFF);
+    // --- swarm value
+    static int mode(byte[] v) {
+        return v[S_MODE];
     }
 
-    static int recAddressLength(byte[] rec) {
-        return rec[REC_ADDRESS_LENGTH_OFFSET];
+    static int count(byte[] v, int list) {
+        return getInt(v, S_COUNTS + 4 * list);
     }
 
-    static int recFlags(byte[] rec) {
-        return rec[REC_FLAGS_OFFSET];
+    static void setCount(byte[] v, int list, int n) {
+        putInt(v, S_COUNTS + 4 * list, n);
     }
 
-    static boolean recSeeder(byte[] rec) {
-        return (rec[REC_FLAGS_OFFSET] & FLAG_SEEDER) != 0;
+    static int seeders(byte[] v) {
+        return count(v, LIST_V4_SEEDERS) + count(v, LIST_V6_SEEDERS);
     }
 
-    static int recList(byte[] rec) {
-        return listOf(recAddressLength(rec), recSeeder(rec));
+    static int leechers(byte[] v) {
+        return count(v, LIST_V4_LEECHERS) + count(v, LIST_V6_LEECHERS);
     }
 
-    static int recSlot(byte[] rec) {
-        return getInt(rec, REC_SLOT_OFFSET);
+    static int total(byte[] v) {
+        return seeders(v) + leechers(v);
     }
 
-    static void recSetSlot(byte[] rec, int slot) {
-        putInt(rec, REC_SLOT_OFFSET, slot);
+    static long downloaded(byte[] v) {
+        return getLong(v, S_DOWNLOADED);
     }
 
-    static long recKeyHash(byte[] rec) {
-        return getLong(rec, REC_KEY_HASH_OFFSET);
+    static void setDownloaded(byte[] v, long d) {
+        putLong(v, S_DOWNLOADED, d);
     }
 
-    static long recLastSeen(byte[] rec) {
-        return getLong(rec, REC_LAST_SEEN_OFFSET);
+    static int blockCount(byte[] v, int list) {
+        return getInt(v, S_BLOCK_COUNTS + 4 * list);
     }
 
-    static void writeRecord(
-            byte[] rec, byte[] address, int addressLength, int port, int flags, int slot, long keyHash, long lastSeen) {
-        System.arraycopy(address, 0, rec, REC_ADDRESS_OFFSET, addressLength);
-        for (int i = addressLength; i < 16; i++) {
-            rec[REC_ADDRESS_OFFSET + i] = 0;
+    static void setBlockCount(byte[] v, int list, int n) {
+        putInt(v, S_BLOCK_COUNTS + 4 * list, n);
+    }
+
+    /** Offset of entry {@code index} of {@code list} in an inline swarm value. */
+    static int inlineOffset(byte[] v, int list, int index) {
+        int off = HEADER_LENGTH;
+        for (int l = 0; l < list; l++) {
+            off += count(v, l) * entryLength(l);
         }
-        rec[REC_PORT_OFFSET] = (byte) (port >>> 8);
-        rec[REC_PORT_OFFSET + 1] = (byte) port;
-        rec[REC_ADDRESS_LENGTH_OFFSET] = (byte) addressLength;
-        rec[REC_FLAGS_OFFSET] = (byte) flags;
-        putInt(rec, REC_SLOT_OFFSET, slot);
-        putLong(rec, REC_KEY_HASH_OFFSET, keyHash);
-        putLong(rec, REC_LAST_SEEN_OFFSET, lastSeen);
+        return off + index * entryLength(list);
     }
 
-    /** True when the record holds exactly this address and port. */
-    static boolean recSameEndpoint(byte[] rec, byte[] address, int addressLength, int port) {
-        return recPort(rec) == port && sameAddress(rec, address, addressLength);
+    /** Length of an inline swarm value with these counts. */
+    static int inlineLength(byte[] v) {
+        return inlineOffset(v, LIST_COUNT, 0);
     }
 
-    static boolean sameAddress(byte[] rec, byte[] address, int addressLength) {
-        if (recAddressLength(rec) != addressLength) {
-            return false;
-        }
-        for (int i = 0; i < addressLength; i++) {
-            if (rec[REC_ADDRESS_OFFSET + i] != address[i]) {
+    // --- entries (at {@code off} in any buffer)
+    static void writeEntry(
+            byte[] b,
+            int off,
+            byte[] address,
+            int addressLength,
+            int port,
+            byte[] peerId,
+            int lastSeen,
+            int keyHash,
+            int flags) {
+        System.arraycopy(address, 0, b, off, addressLength);
+        b[off + addressLength] = (byte) (port >>> 8);
+        b[off + addressLength + 1] = (byte) port;
+        int t = off + addressLength + 2;
+        System.arraycopy(peerId, 0, b, t + E_PEER_ID, PEER_ID_LENGTH);
+        putInt(b, t + E_LAST_SEEN, lastSeen);
+        putInt(b, t + E_KEY_HASH, keyHash);
+        b[t + E_FLAGS] = (byte) flags;
+        b[t + E_FLAGS + 1] = 0;
+    }
+
+    static boolean idEquals(byte[] b, int off, int wireLength, byte[] peerId) {
+        int p = off + wireLength + E_PEER_ID;
+        for (int i = 0; i < PEER_ID_LENGTH; i++) {
+            if (b[p + i] != peerId[i]) {
                 return false;
             }
         }
         return true;
     }
 
-    // --- swarm header
-    static int hdrCount(byte[] hdr, int list) {
-        return getInt(hdr, HDR_COUNTS_OFFSET + 4 * list);
+    static int lastSeen(byte[] b, int off, int wireLength) {
+        return getInt(b, off + wireLength + E_LAST_SEEN);
     }
 
-    static void hdrSetCount(byte[] hdr, int list, int count) {
-        putInt(hdr, HDR_COUNTS_OFFSET + 4 * list, count);
+    static int keyHash(byte[] b, int off, int wireLength) {
+        return getInt(b, off + wireLength + E_KEY_HASH);
     }
 
-    static int hdrSeeders(byte[] hdr) {
-        return hdrCount(hdr, LIST_V4_SEEDERS) + hdrCount(hdr, LIST_V6_SEEDERS);
+    static int flags(byte[] b, int off, int wireLength) {
+        return b[off + wireLength + E_FLAGS];
     }
 
-    static int hdrLeechers(byte[] hdr) {
-        return hdrCount(hdr, LIST_V4_LEECHERS) + hdrCount(hdr, LIST_V6_LEECHERS);
+    /** True when the entry's address (not port) equals {@code address}; the family is the list's. */
+    static boolean sameAddress(byte[] b, int off, int wireLength, byte[] address, int addressLength) {
+        if (wireLength - 2 != addressLength) {
+            return false;
+        }
+        for (int i = 0; i < addressLength; i++) {
+            if (b[off + i] != address[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
-    static long hdrDownloaded(byte[] hdr) {
-        return getLong(hdr, HDR_DOWNLOADED_OFFSET);
+    static boolean sameWire(byte[] b, int off, byte[] address, int addressLength, int port) {
+        for (int i = 0; i < addressLength; i++) {
+            if (b[off + i] != address[i]) {
+                return false;
+            }
+        }
+        return (b[off + addressLength] & 0xFF) == (port >>> 8) && (b[off + addressLength + 1] & 0xFF) == (port & 0xFF);
     }
 
-    static void hdrSetDownloaded(byte[] hdr, long downloaded) {
-        putLong(hdr, HDR_DOWNLOADED_OFFSET, downloaded);
+    /** Unsigned seconds since the Unix epoch, rounded up. */
+    static int seconds(long nowMillis) {
+        return (int) Math.max(0, Math.min(0xFFFF_FFFFL, Math.floorDiv(nowMillis + 999, 1000)));
     }
 
-    // --- keys
-    static void peerKey(byte[] key, byte[] infoHash, int infoHashOffset, byte[] peerId, int peerIdOffset) {
-        System.arraycopy(infoHash, infoHashOffset, key, 0, INFO_HASH_LENGTH);
-        System.arraycopy(peerId, peerIdOffset, key, PEER_KEY_PEER_ID_OFFSET, PEER_ID_LENGTH);
+    static long secondsToMillis(int seconds) {
+        return (seconds & 0xFFFF_FFFFL) * 1000;
     }
 
-    static void pageKey(byte[] key, byte[] infoHash, int list, int page) {
+    static int keyHash(long key) {
+        return (int) (key ^ (key >>> 32));
+    }
+
+    // --- blocks
+    static void blockKey(byte[] key, byte[] infoHash, int list, int block) {
         System.arraycopy(infoHash, 0, key, 0, INFO_HASH_LENGTH);
-        putInt(key, PAGE_KEY_LIST_PAGE_OFFSET, (list << LIST_SHIFT) | page);
+        putInt(key, INFO_HASH_LENGTH, (list << 24) | block);
     }
 
-    /** Writes a page entry: wire form (address, port) then peer_id. */
-    static void writeEntry(
-            byte[] page, int index, byte[] address, int addressLength, int port, byte[] peerId, int peerIdOffset) {
-        int base = index * ENTRY_LENGTH;
-        System.arraycopy(address, 0, page, base + ENTRY_WIRE_OFFSET, addressLength);
-        page[base + addressLength] = (byte) (port >>> 8);
-        page[base + addressLength + 1] = (byte) port;
-        System.arraycopy(peerId, peerIdOffset, page, base + ENTRY_PEER_ID_OFFSET, PEER_ID_LENGTH);
+    static int blockOf(long hash, int blocks) {
+        int level = 31 - Integer.numberOfLeadingZeros(blocks);
+        int b = (int) (hash & ((2L << level) - 1));
+        return b >= blocks ? (int) (hash & ((1L << level) - 1)) : b;
+    }
+
+    /** Seeded 64-bit hash of a peer_id (for block placement only; identity compares all 20 bytes). */
+    static long peerIdHash(byte[] b, int off, long seed) {
+        long h = seed;
+        h = mix(h ^ getLong(b, off));
+        h = mix(h ^ getLong(b, off + 8));
+        h = mix(h ^ getInt(b, off + 16));
+        return h;
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
     }
 }

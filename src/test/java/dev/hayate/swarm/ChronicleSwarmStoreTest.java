@@ -504,36 +504,12 @@ class ChronicleSwarmStoreTest {
             a.peer(n % 5, n).left(n % 2).send(0);
         }
         a.peer(0, 5).left(0).event(AnnounceEvent.COMPLETED).send(); // peer 5 was a leecher
-        store.rebuild();
+        store.repair();
         assertNull(store.verify());
         assertEquals(200, store.peerCount());
         assertEquals(5, store.torrentCount());
         a.peer(0, 999).send();
         assertEquals(1, a.response.downloaded);
-    }
-
-    @Test
-    void shouldRollBackAndAnswerTrackerFullWhenChronicleRefusesAnInsert() {
-        store = ChronicleSwarmStore.open(new SwarmOptions(1_000_000, 1_000_000, null, TTL, 200), 100);
-        Announces a = new Announces(store);
-        int full = 0;
-        for (int n = 0; n < 20_000; n++) {
-            FailureReason f = a.peer(n % 500, n).left(n % 2).send(5);
-            if (f == FailureReason.TRACKER_FULL) {
-                full++;
-                assertEquals(0, a.response.peers4Count);
-            } else {
-                assertNull(f);
-            }
-        }
-        assertTrue(full > 0, "Chronicle never refused: the rollback path did not run");
-        assertNull(store.verify());
-        // the store still serves the peers it holds, and frees space on expiry
-        a.now += TTL + 1;
-        assertTrue(store.sweep(a.now) > 0);
-        assertEquals(0, store.peerCount());
-        assertNull(a.peer(1, 1).send());
-        assertNull(store.verify());
     }
 
     @Test
@@ -563,16 +539,79 @@ class ChronicleSwarmStoreTest {
     }
 
     @Test
-    void shouldRepairListsWhenRebuiltAfterPagesWereLost() {
+    void shouldRepairSwarmWhenItsBlocksAndCountsDisagree() {
         Announces a = new Announces(open(1000, 100));
         for (int n = 0; n < 300; n++) {
-            a.peer(n % 3, n).left(n % 2).send(0);
+            assertNull(a.peer(1, n).left(n % 4 == 0 ? 0 : 10).send(0));
         }
-        store.pagesMap().clear();
-        assertTrue(store.verify() != null, "verify must notice the damage");
-        store.rebuild();
+        for (int n = 300; n < 303; n++) {
+            assertNull(a.peer(2, n).send(0));
+        }
         assertNull(store.verify());
-        a.peer(0, 999).send(200);
-        assertEquals(100, a.response.peers4Count);
+        byte[] ih1 = new byte[20];
+        Announces.infoHash(ih1, 1);
+        byte[] ih2 = new byte[20];
+        Announces.infoHash(ih2, 2);
+        // a count that disagrees with the blocks (an insert cut short before its swarm entry was written)
+        SwarmValue v = store.swarmsMap().get(ih1);
+        StoreLayout.setCount(v.bytes, StoreLayout.LIST_V4_LEECHERS, 7 + StoreLayout.count(v.bytes, 0));
+        store.swarmsMap().put(ih1, v);
+        // a peer copied into a block it does not hash to (a split cut short)
+        byte[] k0 = new byte[StoreLayout.BLOCK_KEY_LENGTH];
+        StoreLayout.blockKey(k0, ih1, StoreLayout.LIST_V4_LEECHERS, 0);
+        byte[] k1 = new byte[StoreLayout.BLOCK_KEY_LENGTH];
+        StoreLayout.blockKey(k1, ih1, StoreLayout.LIST_V4_LEECHERS, 1);
+        byte[] b0 = store.blocksMap().get(k0);
+        byte[] b1 = store.blocksMap().get(k1);
+        int n1 = StoreLayout.getInt(b1, StoreLayout.B_COUNT);
+        System.arraycopy(
+                b0,
+                StoreLayout.B_ENTRIES,
+                b1,
+                StoreLayout.B_ENTRIES + n1 * StoreLayout.ENTRY4_LENGTH,
+                StoreLayout.ENTRY4_LENGTH);
+        StoreLayout.putInt(b1, StoreLayout.B_COUNT, n1 + 1);
+        store.blocksMap().put(k1, b1);
+        // a block of a swarm that lives inline (a promotion cut short)
+        byte[] orphan = new byte[StoreLayout.BLOCK_KEY_LENGTH];
+        StoreLayout.blockKey(orphan, ih2, 0, 0);
+        store.blocksMap().put(orphan, b0);
+        assertTrue(store.verify() != null, "verify must notice the damage");
+
+        assertTrue(store.repair() >= 1);
+        assertNull(store.verify());
+        assertEquals(303, store.peerCount());
+        assertEquals(2, store.torrentCount());
+        a.peer(1, 999).send(200);
+        assertEquals(200, a.response.peers4Count);
+        assertEquals(300, a.response.complete + a.response.incomplete - 1);
+    }
+
+    @Test
+    void shouldMoveSwarmBetweenInlineAndBlocksWhenItGrowsAndShrinks() {
+        Announces a = new Announces(open(100_000, 100));
+        for (int round = 0; round < 3; round++) {
+            for (int n = 0; n < 5000; n++) {
+                assertNull(a.peer(1, n).left(n % 3 == 0 ? 0 : 10).v4(n).key(n).send(n % 50));
+                if (n % 7 == 0) {
+                    assertNull(a.peer(1, n).v6(n).key(n).send(5)); // moves family (same key)
+                }
+            }
+            assertEquals(5000, store.peerCount());
+            assertNull(store.verify());
+            for (int n = 0; n < 5000; n++) {
+                a.peer(1, n).v4(n);
+                if (n % 7 == 0) {
+                    a.v6(n);
+                }
+                assertNull(a.event(AnnounceEvent.STOPPED).send(0));
+                if (n % 500 == 0) {
+                    assertNull(store.verify(), "after stopping " + n);
+                }
+            }
+            assertEquals(0, store.peerCount());
+            assertEquals(0, store.blocksMap().longSize(), "blocks of an empty swarm are freed");
+            assertNull(store.verify());
+        }
     }
 }

@@ -28,11 +28,11 @@ for t in "${targets[@]}"; do
 done
 [[ -n $JFR ]] && mkdir -p "$JFR"
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; } # utime stime
 fds() { ls "/proc/$1/fd" | wc -l; }
 requests() { sed -nE 's/.* ([0-9]+) requests in .*/\1/p' "$1"; }
 
-printf '%-12s %9s %12s %12s %9s %9s  %s\n' target req/s cpu_us/req syscalls/req fds_before fds_after "top syscalls per request"
+printf '%-12s %9s %16s %12s %9s %9s  %s\n' target req/s "cpu_us/req(u+s)" syscalls/req fds_before fds_after "top syscalls per request"
 for t in "${targets[@]}"; do
   saved_h=$HAYATE_JAVA_OPTS saved_c=$CEILING_JAVA_OPTS
   if [[ -n $JFR && $t != opentracker ]]; then
@@ -51,7 +51,8 @@ for t in "${targets[@]}"; do
   c1=$(cpu_ticks "$pid")
   n=$(requests "$WORK/$t.run")
   rps=$((n / DURATION))
-  cpu_us=$(python3 -c "print(f'{($c1 - $c0) * 1e6 / $(getconf CLK_TCK) / $n:.1f}')")
+  read -r u0 s0 <<<"$c0"; read -r u1 s1 <<<"$c1"
+  cpu_us=$(python3 -c "t=$(getconf CLK_TCK); print(f'{($u1-$u0+$s1-$s0)*1e6/t/$n:.1f}={($u1-$u0)*1e6/t/$n:.0f}u+{($s1-$s0)*1e6/t/$n:.0f}s')")
   strace -c -f -p "$pid" -o "$WORK/$t.strace" 2>/dev/null &
   spid=$!
   sleep 1
@@ -74,7 +75,7 @@ print(f"{total / n:.1f}\t" + " ".join(f"{k}={v / n:.2f}" for k, v in top))
 EOF
 )
   stop_server "$pid"
-  printf '%-12s %9d %12s %12s %9s %9s  %s\n' "$t" "$rps" "$cpu_us" "${summary%%$'\t'*}" "$fd0" "$fd1" "${summary#*$'\t'}"
+  printf '%-12s %9d %16s %12s %9s %9s  %s\n' "$t" "$rps" "$cpu_us" "${summary%%$'\t'*}" "$fd0" "$fd1" "${summary#*$'\t'}"
 done
 echo "# wrk -t2 -c64 CLOSE=1 announce.lua, ${DURATION}s for CPU, ${STRACE_DURATION}s under strace -c -f; $(date -u '+%F %T UTC')"
 machine_info

@@ -1,5 +1,9 @@
 package dev.hayate.http;
 
+import io.undertow.server.AbstractServerConnection;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.ServerConnection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import org.xnio.StreamConnection;
@@ -18,25 +22,52 @@ import org.xnio.conduits.StreamSourceConduit;
  * and the time the socket stays open. This pair of conduits sits under Undertow's on the raw connection. Once writes
  * are shut down, a read that finds nothing pending reports end of stream, so Undertow closes at once.
  *
- * <p>Input that is still arriving (pipelined requests or a body the server never read) keeps a lingering close: that
- * data is drained and discarded and reported as "nothing yet", so Undertow keeps waiting for the client's FIN (bounded
- * by its drain timer) instead of closing onto unread data, which would send the client a reset that can destroy the
- * response it has not read yet.
+ * <p>Input that is still arriving keeps a lingering close: when Undertow had read bytes beyond the request (pipelined
+ * input, see {@link #handler}), or the read after the shutdown finds more input, that data is drained and discarded
+ * and reported as "nothing yet", so Undertow keeps waiting for the client's FIN (bounded by its drain timer) instead of
+ * closing onto unread data, which would send the client a reset that can destroy the response it has not read yet.
+ *
+ * <p>Input that the client sends only after the answer has gone out and the read found nothing is the client's
+ * mistake (it asked to close): it meets a closed socket, as with nginx's lingering-close heuristic and opentracker.
  *
  * <p>Before the shutdown both conduits pass everything through unchanged.
  */
 final class PromptClose {
-    private static final int DRAIN_BYTES = 512;
+    private static final int DRAIN_BYTES = 4096;
+    /** Per IO thread: where discarded input goes (its content is never looked at). */
+    private static final ThreadLocal<ByteBuffer> DRAIN =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocate(DRAIN_BYTES));
 
     private final Source source;
     private final Sink sink;
     private boolean writesShut;
-    private boolean sawInputAfterShut;
-    private ByteBuffer drain;
+    /** Set when input beyond the request was seen: close only on the client's FIN (or Undertow's drain timer). */
+    private boolean linger;
 
     private PromptClose(StreamConnection connection) {
         this.source = new Source(connection.getSourceChannel().getConduit());
         this.sink = new Sink(connection.getSinkChannel().getConduit());
+    }
+
+    /**
+     * Wraps the root handler: marks a connection whose request arrived with more bytes behind it (Undertow keeps them as
+     * "extra bytes") for a lingering close. Undertow drops those bytes before its close, so this is the only point
+     * where they are visible. Allocation-free.
+     */
+    static HttpHandler handler(HttpHandler next) {
+        return exchange -> {
+            lingerIfPipelined(exchange);
+            next.handleRequest(exchange);
+        };
+    }
+
+    private static void lingerIfPipelined(HttpServerExchange exchange) {
+        ServerConnection c = exchange.getConnection();
+        if (c instanceof AbstractServerConnection a
+                && a.getExtraBytes() != null
+                && a.getOriginalSinkConduit() instanceof Sink sink) {
+            sink.owner().linger = true;
+        }
     }
 
     /** Puts the pair under whatever Undertow will stack on {@code connection}; call before its open listener. */
@@ -53,44 +84,39 @@ final class PromptClose {
 
         @Override
         public int read(ByteBuffer dst) throws IOException {
-            if (!writesShut) {
-                return next.read(dst);
-            }
-            return drained(next.read(dst));
+            return writesShut ? drain() : next.read(dst);
         }
 
         @Override
         public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
-            if (!writesShut) {
-                return next.read(dsts, offs, len);
-            }
-            return drained((int) Math.min(Integer.MAX_VALUE, next.read(dsts, offs, len)));
+            return writesShut ? drain() : next.read(dsts, offs, len);
         }
 
-        /** After the shutdown: end of stream if nothing ever came, "nothing yet" while input still arrives. */
-        private int drained(int n) throws IOException {
-            if (n < 0) {
+        /**
+         * After the shutdown: discards whatever is pending into a private buffer (never into the caller's: Undertow's
+         * drain listener reads into a one-byte buffer it never clears, so filling it would spin the selector). End of
+         * stream if the client is done or nothing was ever pending and none expected; "nothing yet" while lingering.
+         */
+        private int drain() throws IOException {
+            ByteBuffer drain = DRAIN.get();
+            int r;
+            while ((r = next.read(drain.clear())) > 0) {
+                linger = true;
+            }
+            if (r < 0) {
                 return -1;
             }
-            if (n == 0) {
-                return sawInputAfterShut ? 0 : -1;
-            }
-            sawInputAfterShut = true;
-            if (drain == null) {
-                drain = ByteBuffer.allocate(DRAIN_BYTES);
-            }
-            int r;
-            do {
-                drain.clear();
-                r = next.read(drain);
-            } while (r > 0);
-            return r < 0 ? -1 : 0;
+            return linger ? 0 : -1;
         }
     }
 
     private final class Sink extends AbstractStreamSinkConduit<StreamSinkConduit> {
         Sink(StreamSinkConduit next) {
             super(next);
+        }
+
+        PromptClose owner() {
+            return PromptClose.this;
         }
 
         @Override

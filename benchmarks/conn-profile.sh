@@ -36,7 +36,7 @@ printf '%-12s %9s %16s %12s %9s %9s  %s\n' target req/s "cpu_us/req(u+s)" syscal
 for t in "${targets[@]}"; do
   saved_h=$HAYATE_JAVA_OPTS saved_c=$CEILING_JAVA_OPTS
   if [[ -n $JFR && $t != opentracker ]]; then
-    rec="-XX:StartFlightRecording=filename=$JFR/$t.jfr,settings=profile"
+    rec="-XX:StartFlightRecording=filename=$JFR/$t.jfr,settings=profile,method-profiling=max"
     HAYATE_JAVA_OPTS="$HAYATE_JAVA_OPTS $rec" CEILING_JAVA_OPTS="$CEILING_JAVA_OPTS $rec"
   fi
   start_target "$t"

@@ -176,7 +176,10 @@ public final class PerThreadAcceptor implements Closeable {
         void handleReady(int ops) {
             WorkerThread thread = getWorkerThread();
             for (int n = 0; n < ACCEPTS_PER_WAKEUP; n++) {
-                if (open.get() >= maxConnections) {
+                // Take the slot before accepting: the threads share the count, so check-then-increment would let
+                // two threads both take the last one.
+                if (open.incrementAndGet() > maxConnections) {
+                    channelClosed();
                     suspendAccepting();
                     return;
                 }
@@ -184,16 +187,18 @@ public final class PerThreadAcceptor implements Closeable {
                 try {
                     accepted = channel.accept();
                 } catch (ClosedChannelException e) {
+                    channelClosed();
                     return;
                 } catch (IOException e) {
+                    channelClosed();
                     backOff(e);
                     return;
                 }
                 if (accepted == null) {
+                    channelClosed();
                     backOffMillis = 0;
                     return;
                 }
-                open.incrementAndGet();
                 boolean handedOver = false;
                 try {
                     accepted.configureBlocking(false);
@@ -250,7 +255,7 @@ public final class PerThreadAcceptor implements Closeable {
             }
         }
 
-        /** A connection of this listener closed, on any thread. */
+        /** A connection of this listener closed (or a slot taken for an accept went unused), on any thread. */
         @Override
         public void channelClosed() {
             int now = open.decrementAndGet();

@@ -77,6 +77,7 @@ public final class PerThreadAcceptor implements Closeable {
         this.lowWater = lowWater;
         this.openListener = openListener;
         WorkerThread[] threads = ((NioXnioWorker) worker).getAll();
+        refuseIfListening(address);
         Handle[] hs = new Handle[threads.length];
         InetSocketAddress bindTo = address;
         try {
@@ -111,6 +112,21 @@ public final class PerThreadAcceptor implements Closeable {
         }
         this.handles = hs;
         this.localAddress = bindTo;
+    }
+
+    /**
+     * SO_REUSEPORT would let this listener silently share a port with another process of the same user that listens
+     * with SO_REUSEPORT too (say, a second Hayate started by mistake), splitting its connections. A plain bind first
+     * fails on any listener there, as XNIO's own listener would.
+     */
+    private static void refuseIfListening(InetSocketAddress address) throws IOException {
+        if (address.getPort() == 0) {
+            return;
+        }
+        try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+            probe.setOption(StandardSocketOptions.SO_REUSEADDR, true); // TIME_WAIT leftovers are no reason to fail
+            probe.bind(address, 1);
+        }
     }
 
     /**

@@ -11,11 +11,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
+import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.spi.AbstractSelectableChannel;
 import java.util.ArrayList;
 import java.util.List;
@@ -146,6 +149,16 @@ class PerThreadAcceptorTest {
         assertNotNull(opened.poll(5, TimeUnit.SECONDS), "accepting resumed at the low water mark");
         assertNull(opened.poll(500, TimeUnit.MILLISECONDS), "paused again at max connections");
         awaitOpen(acceptor, 4);
+    }
+
+    @Test
+    void shouldFailToBindWhenAnotherSocketAlreadyListensWithReusePort() throws Exception {
+        try (ServerSocketChannel other = ServerSocketChannel.open()) {
+            other.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            other.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            int port = ((InetSocketAddress) other.getLocalAddress()).getPort();
+            assertThrows(BindException.class, () -> open(port, 10, 9, c -> {}), "port already in use");
+        }
     }
 
     @Test

@@ -4,6 +4,7 @@
 #
 #   benchmarks/latency.sh                                  # 10,000 req/s for 20 s, 3 rounds, all targets
 #   TARGETS="ceiling opentracker" ROUNDS=1 benchmarks/latency.sh
+#   LAT_CLOSE=1 benchmarks/latency.sh                      # a new TCP connection per announce (Connection: close)
 #   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 benchmarks/latency.sh
 #
 # Builds nothing; needs target/hayate.jar and benchmarks/target/benchmarks.jar (see load.sh). The load generator
@@ -21,6 +22,7 @@ LAT_DURATION=${LAT_DURATION:-20}
 LAT_WARMUP=${LAT_WARMUP:-5}        # the generator's own warm-up at the target rate, not measured
 LAT_CONNECTIONS=${LAT_CONNECTIONS:-64}
 LAT_THREADS=${LAT_THREADS:-1}
+LAT_CLOSE=${LAT_CLOSE:-0}          # 1: every announce on a new TCP connection (Connection: close), as libtorrent does
 TARGETS=${TARGETS:-hayate ceiling opentracker}
 CLIENT_JAVA=${CLIENT_JAVA:-$(command -v java)}
 
@@ -51,7 +53,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     fi
     line=$("$CLIENT_JAVA" -Xms256m -Xmx256m -cp "$BENCH_JAR" dev.hayate.bench.LoadClient mode=rate url="$url" \
       rate="$RATE" duration="$LAT_DURATION" warmup="$LAT_WARMUP" connections="$LAT_CONNECTIONS" \
-      threads="$LAT_THREADS" torrents="$TORRENTS" | grep '^FIXEDRATE') || die "load client failed against $t"
+      threads="$LAT_THREADS" torrents="$TORRENTS" close="$LAT_CLOSE" | grep '^FIXEDRATE') || die "load client failed against $t"
     stop_server "$SERVER_PID"
     printf '%s\t%s\t%s\n' "$t" "$r" "$line" >>"$RESULTS"
     log "round $r $t: $line"
@@ -59,7 +61,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 echo
-echo "# Hayate latency at a fixed $RATE req/s, ${LAT_DURATION}s (announce mix, $LAT_CONNECTIONS keep-alive connections), $ROUNDS round(s), medians"
+if [[ $LAT_CLOSE == 1 ]]; then conn_mode="a new connection per announce (Connection: close), up to $LAT_CONNECTIONS at once"; else conn_mode="$LAT_CONNECTIONS keep-alive connections"; fi
+echo "# Hayate latency at a fixed $RATE req/s, ${LAT_DURATION}s (announce mix, $conn_mode), $ROUNDS round(s), medians"
 machine_info
 echo "# client:      dev.hayate.bench.LoadClient on $("$CLIENT_JAVA" -version 2>&1 | sed -n 2p)"
 python3 - "$RESULTS" "${targets[*]}" <<'EOF'

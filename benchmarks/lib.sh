@@ -6,6 +6,8 @@
 #                HAYATE_ADMIN_PORT=16974: its admin listener (127.0.0.1, /metrics), read to check runs for failures
 #   ceiling      CEILING_PORT=16970 java $CEILING_JAVA_OPTS -cp benchmarks/target/benchmarks.jar dev.hayate.bench.FixedBodyServer
 #   opentracker  OT_PORT=16971      opentracker -f <generated conf> (whitelist = gen-hashes.py $TORRENTS)
+#   floor        FLOOR_PORT=16972   java $CEILING_JAVA_OPTS -cp benchmarks/target/benchmarks.jar dev.hayate.bench.NioFloorServer
+#                (plain JDK NIO, fixed body: the floor of a Java server's per-connection cost, for close64)
 # JAVA_HOME selects the JDK for the Java servers (default: the java on PATH).
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -16,6 +18,7 @@ HAYATE_PORT=${HAYATE_PORT:-16969}
 CEILING_PORT=${CEILING_PORT:-16970}
 OT_PORT=${OT_PORT:-16971}
 HAYATE_ADMIN_PORT=${HAYATE_ADMIN_PORT:-16974}
+FLOOR_PORT=${FLOOR_PORT:-16972}
 TORRENTS=${TORRENTS:-100000}
 # Java flags for the servers. The same heap for both Java servers; sane for a 2 GB VPS (Hayate's swarms are off-heap).
 HAYATE_JAVA_OPTS=${HAYATE_JAVA_OPTS:--Xms256m -Xmx256m}
@@ -72,12 +75,13 @@ target_available() {
     hayate) [[ -f "$HAYATE_JAR" ]] || { echo "missing $HAYATE_JAR: build it at the top with 'mvn -q package -DskipTests'"; return 1; } ;;
     ceiling) [[ -f "$BENCH_JAR" ]] || { echo "missing $BENCH_JAR: build it with 'mvn -q -f benchmarks/pom.xml package' (after 'mvn -q install -DskipTests' at the top)"; return 1; } ;;
     opentracker) command -v opentracker >/dev/null || { echo "opentracker not installed (apt-get install opentracker)"; return 1; } ;;
-    *) echo "unknown target $1 (hayate, ceiling, opentracker)"; return 1 ;;
+    floor) [[ -f "$BENCH_JAR" ]] || { echo "missing $BENCH_JAR (see ceiling)"; return 1; } ;;
+    *) echo "unknown target $1 (hayate, ceiling, opentracker, floor)"; return 1 ;;
   esac
 }
 
 target_port() {
-  case $1 in hayate) echo "$HAYATE_PORT" ;; ceiling) echo "$CEILING_PORT" ;; opentracker) echo "$OT_PORT" ;; esac
+  case $1 in hayate) echo "$HAYATE_PORT" ;; ceiling) echo "$CEILING_PORT" ;; opentracker) echo "$OT_PORT" ;; floor) echo "$FLOOR_PORT" ;; esac
 }
 
 # start_target NAME [extra hayate args...]: starts it fresh; sets SERVER_PID and SERVER_PORT.
@@ -107,6 +111,9 @@ start_target() {
     ceiling)
       # shellcheck disable=SC2086
       spawn "$dir" "$dir/server.log" "$JAVA" $CEILING_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.FixedBodyServer "$port" ;;
+    floor)
+      # shellcheck disable=SC2086
+      spawn "$dir" "$dir/server.log" "$JAVA" $CEILING_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.NioFloorServer "$port" ;;
     opentracker)
       # Debian's build serves whitelisted info_hashes only. The whitelist path is resolved inside tracker.rootdir
       # (opentracker chroots there and drops to tracker.user), so both live in one world-readable directory.

@@ -14,6 +14,8 @@
 # Targets (ports in lib.sh, 127.0.0.1 only):
 #   hayate       the tracker under test (target/hayate.jar, built-in defaults, in-memory store)
 #   ceiling      Undertow answering a fixed 100-byte body from the IO thread: the ceiling of our HTTP stack
+#   floor        (only when named in TARGETS) plain JDK NIO answering a fixed body, one SO_REUSEPORT selector thread
+#                per core: the floor of a Java server's per-connection cost (dev.hayate.bench.NioFloorServer)
 #   opentracker  Debian's opentracker; it closes the connection after every answer without saying so, so wrk
 #                counts one read error per request (not a failure) and it is in effect measured with a new TCP
 #                connection per request in every scenario
@@ -175,6 +177,19 @@ if "hot" in scenarios and "pooled64" in scenarios:
     if rs:
         print(f"(hayate/ceiling in hot) / (hayate/ceiling in pooled64): {med(rs):.2f}  rounds: "
               + " ".join(f"{x:.2f}" for x in rs))
+if "floor" in targets:
+    print()
+    print(f"{'scenario':<11} " + " ".join(f"{t + '/floor':>18}" for t in targets if t != "floor"))
+    for s in scenarios:
+        f = rows.get((s, "floor"), {})
+        cells = []
+        for t in targets:
+            if t == "floor":
+                continue
+            o = rows.get((s, t), {})
+            rs = [float(o[r]["rps"]) / float(f[r]["rps"]) for r in o if r in f and float(f[r]["rps"]) > 0]
+            cells.append(f"{(f'{med(rs):.2f}' if rs else 'n/a'):>18}")
+        print(f"{s:<11} " + " ".join(cells))
 if "ceiling" in targets and "opentracker" in targets:
     print()
     print(f"{'scenario':<11} {'opentracker/ceiling':>20}")

@@ -310,6 +310,11 @@ public final class TrackerMain {
             return http.addresses();
         }
 
+        /** Open HTTP connections over all listeners; -1 with {@code http.acceptor=xnio} (XNIO does not say). */
+        public int openHttpConnections() {
+            return http.openConnections();
+        }
+
         /** The bound UDP addresses; empty when {@code udp.enabled=false}. */
         public List<InetSocketAddress> udpAddresses() {
             return udp == null ? List.of() : udp.addresses();

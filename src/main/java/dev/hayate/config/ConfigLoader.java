@@ -54,6 +54,7 @@ public final class ConfigLoader {
         d.put("http.request_timeout_seconds", "10");
         d.put("http.idle_timeout_seconds", "60");
         d.put("http.max_connections", "50000");
+        d.put("http.acceptor", "per_thread");
         d.put("access.mode", "off");
         d.put("access.file", "");
         d.put("access.reload_seconds", "5");
@@ -159,7 +160,19 @@ public final class ConfigLoader {
                 intIn(v, "http.max_connections", 1, 10_000_000),
                 accessMode,
                 accessMode == TrackerConfig.AccessMode.OFF ? null : Path.of(accessFile),
-                intIn(v, "access.reload_seconds", 1, 86_400));
+                intIn(v, "access.reload_seconds", 1, 86_400),
+                httpAcceptor(v, "http.acceptor"));
+    }
+
+    private static TrackerConfig.HttpAcceptor httpAcceptor(Map<String, String> v, String key) {
+        switch (v.get(key).toLowerCase(java.util.Locale.ROOT)) {
+            case "per_thread":
+                return TrackerConfig.HttpAcceptor.PER_THREAD;
+            case "xnio":
+                return TrackerConfig.HttpAcceptor.XNIO;
+            default:
+                throw new ConfigException(key + ": '" + v.get(key) + "' must be per_thread or xnio");
+        }
     }
 
     private static TrackerConfig.AccessMode accessMode(Map<String, String> v, String key) {

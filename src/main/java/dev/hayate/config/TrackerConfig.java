@@ -41,6 +41,7 @@ import java.util.List;
  * @param accessMode {@code access.mode}
  * @param accessFile {@code access.file}; {@code null} when {@code access.mode=off}
  * @param accessReloadSeconds {@code access.reload_seconds}
+ * @param httpAcceptor {@code http.acceptor}: who accepts HTTP connections
  */
 public record TrackerConfig(
         List<String> httpHosts,
@@ -75,7 +76,16 @@ public record TrackerConfig(
         int httpMaxConnections,
         AccessMode accessMode,
         Path accessFile,
-        int accessReloadSeconds) {
+        int accessReloadSeconds,
+        HttpAcceptor httpAcceptor) {
+
+    /** {@code http.acceptor}: who accepts HTTP connections. */
+    public enum HttpAcceptor {
+        /** Every IO thread accepts on its own SO_REUSEPORT socket (Hayate's acceptor, the default). */
+        PER_THREAD,
+        /** XNIO's stock listener: one accept thread hands connections to the IO threads. */
+        XNIO
+    }
 
     /** {@code access.mode}: which info_hashes the tracker serves. */
     public enum AccessMode {

@@ -80,7 +80,8 @@ class HostileHttpTest {
                 "udp.enabled", "false",
                 "store.max_peers", "200000",
                 "store.max_torrents", "100000",
-                "admin.enabled", "false"));
+                "admin.enabled", "false",
+                "http.acceptor", TrackerHttpTest.ACCEPTOR));
         overrides.putAll(extra);
         return Tracker.start(ConfigLoader.load(new Properties(), overrides), new SimpleMeterRegistry());
     }

@@ -32,6 +32,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Loopback integration over real HTTP, on ephemeral ports, IPv4 (127.0.0.1) and IPv6 ([::1]). */
 class TrackerHttpTest {
+    /**
+     * Which {@code http.acceptor} the HTTP tests run on: the build runs {@code TrackerHttpTest} and {@code
+     * HostileHttpTest} once with the default ({@code per_thread}) and once more with {@code xnio} (pom.xml).
+     */
+    static final String ACCEPTOR = System.getProperty("hayate.test.http.acceptor", "per_thread");
+
     private static Tracker tracker;
     private static InetSocketAddress v4;
     private static InetSocketAddress v6;
@@ -55,7 +61,10 @@ class TrackerHttpTest {
                         "http.trusted_proxies",
                         "127.0.0.2/32",
                         "admin.enabled",
-                        "false"));
+                        "false",
+                        "http.acceptor",
+                        ACCEPTOR));
+        assertEquals(ACCEPTOR, config.httpAcceptor().name().toLowerCase(java.util.Locale.ROOT));
         tracker = Tracker.start(config, new SimpleMeterRegistry());
         for (InetSocketAddress a : tracker.httpAddresses()) {
             if (a.getAddress() instanceof Inet6Address) {

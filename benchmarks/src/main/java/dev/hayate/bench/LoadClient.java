@@ -25,7 +25,8 @@ import java.util.concurrent.locks.LockSupport;
  *       on a fixed schedule; its latency is measured from that intended time, so a stalled server is charged for the
  *       requests that queued behind the stall (no coordinated omission). Requests are tracker.lua's announce mix:
  *       Zipf(1) over {@code torrents} info_hashes (the same hashes as tracker.lua and gen-hashes.py), random
- *       peer_id and port, 30% seeders, 10% {@code event=started}, numwant 50, compact=1.
+ *       peer_id and port, 30% seeders, 10% {@code event=started}, numwant 50, compact=1. With {@code close=1}
+ *       every request carries {@code Connection: close}: a new TCP connection per announce.
  *   <li>{@code mode=fill}: closed loop, as fast as the connections go: announces {@code peers} distinct peers
  *       (peer_id derived from the torrent and slot, port 1025+slot, slot 0 a seeder) to each of torrents
  *       1..{@code torrents}, with numwant=0, then exits. Used to fill a tracker before reading its memory. Exits
@@ -93,7 +94,10 @@ public final class LoadClient {
         int torrents = Integer.parseInt(opt.getOrDefault("torrents", "100000"));
         double zipf = Double.parseDouble(opt.getOrDefault("zipf", "1.0"));
         int numwant = Integer.parseInt(opt.getOrDefault("numwant", "50"));
-        byte[][] pool = announcePool(path, host, torrents, zipf, numwant, new SplittableRandom(42));
+        // close=1: every request says "Connection: close", so each announce opens a new TCP connection (libtorrent's
+        // and rtorrent's behaviour); the connect is inside the measured latency.
+        String requestHost = "1".equals(opt.get("close")) ? host + "\r\nConnection: close" : host;
+        byte[][] pool = announcePool(path, requestHost, torrents, zipf, numwant, new SplittableRandom(42));
 
         long start = System.nanoTime() + 200_000_000L; // let every thread connect first
         long measureFrom = start + (long) (warmupSeconds * 1e9);

@@ -21,9 +21,7 @@ public final class ReusedByteArrayAccess extends AbstractData<byte[]> implements
     /** More than the distinct arrays one thread passes to one map (about 6). */
     private static final int CACHE_SIZE = 16;
 
-    private transient byte[][] arrays;
-    private transient BytesStore<?, ?>[] stores;
-    private transient int nextVictim;
+    private transient HeapWrappers wrappers;
     private transient byte[] array;
     private transient BytesStore<?, ?> bytesStore;
 
@@ -32,9 +30,7 @@ public final class ReusedByteArrayAccess extends AbstractData<byte[]> implements
     }
 
     private void initTransients() {
-        arrays = new byte[CACHE_SIZE][];
-        stores = new BytesStore<?, ?>[CACHE_SIZE];
-        nextVictim = 0;
+        wrappers = new HeapWrappers(CACHE_SIZE);
         array = null;
         bytesStore = null;
     }
@@ -71,21 +67,8 @@ public final class ReusedByteArrayAccess extends AbstractData<byte[]> implements
     @Override
     public Data<byte[]> getData(byte[] instance) {
         array = instance;
-        bytesStore = wrapperOf(instance);
+        bytesStore = wrappers.wrapperOf(instance);
         return this;
-    }
-
-    private BytesStore<?, ?> wrapperOf(byte[] instance) {
-        for (int i = 0; i < CACHE_SIZE; i++) {
-            if (arrays[i] == instance) {
-                return stores[i];
-            }
-        }
-        int i = nextVictim;
-        nextVictim = (i + 1) % CACHE_SIZE;
-        arrays[i] = instance;
-        stores[i] = BytesStore.wrap(instance);
-        return stores[i];
     }
 
     @Override

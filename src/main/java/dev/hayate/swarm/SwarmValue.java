@@ -54,9 +54,7 @@ public final class SwarmValue {
         /** More than the distinct buffers one thread passes to one map (two). */
         private static final int CACHE_SIZE = 4;
 
-        private transient SwarmValue[] values;
-        private transient BytesStore<?, ?>[] stores;
-        private transient int nextVictim;
+        private transient HeapWrappers wrappers;
         private transient SwarmValue value;
         private transient BytesStore<?, ?> bytesStore;
 
@@ -65,9 +63,7 @@ public final class SwarmValue {
         }
 
         private void initTransients() {
-            values = new SwarmValue[CACHE_SIZE];
-            stores = new BytesStore<?, ?>[CACHE_SIZE];
-            nextVictim = 0;
+            wrappers = new HeapWrappers(CACHE_SIZE);
             value = null;
             bytesStore = null;
         }
@@ -105,21 +101,8 @@ public final class SwarmValue {
         @Override
         public Data<SwarmValue> getData(SwarmValue instance) {
             value = instance;
-            bytesStore = wrapperOf(instance);
+            bytesStore = wrappers.wrapperOf(instance.bytes);
             return this;
-        }
-
-        private BytesStore<?, ?> wrapperOf(SwarmValue instance) {
-            for (int i = 0; i < CACHE_SIZE; i++) {
-                if (values[i] == instance) {
-                    return stores[i];
-                }
-            }
-            int i = nextVictim;
-            nextVictim = (i + 1) % CACHE_SIZE;
-            values[i] = instance;
-            stores[i] = BytesStore.wrap(instance.bytes);
-            return stores[i];
         }
 
         @Override

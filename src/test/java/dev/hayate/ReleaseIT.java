@@ -132,34 +132,43 @@ class ReleaseIT {
         return d;
     }
 
-    @Test
-    void shouldAnswerAnnounceAndScrapeFromTheBundledRuntimeWhenNoJavaIsOnThePath(@TempDir Path dir) throws Exception {
-        Path path = pathWithoutJava(dir);
-        Path work = Files.createDirectories(dir.resolve("work"));
-        // The proof that the environment has no java: the shell finds none on PATH.
-        ProcessBuilder probe = new ProcessBuilder("/bin/sh", "-c", "command -v java; echo JAVA_HOME=${JAVA_HOME-unset}")
-                .redirectErrorStream(true);
-        probe.environment().clear();
-        probe.environment().put("PATH", path.toString());
-        Process pr = probe.start();
-        String probed = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        pr.waitFor(10, TimeUnit.SECONDS);
-        assertEquals("JAVA_HOME=unset\n", probed, "java must not be on this PATH");
+    /** A tracker started through bin/hayate: the process, its log lines (read by a daemon thread), its start line. */
+    private record Child(Process process, Thread reader, BlockingQueue<String> log, List<String> seen, String start) {
+        int port(Pattern address) {
+            Matcher m = address.matcher(start);
+            assertTrue(m.find(), start);
+            return Integer.parseInt(m.group(1));
+        }
 
-        ProcessBuilder pb = launcher(
-                work,
-                path,
-                List.of(
-                        "--http.host=127.0.0.1",
-                        "--http.port=0",
-                        "--udp.host=127.0.0.1",
-                        "--udp.port=0",
-                        "--admin.host=127.0.0.1",
-                        "--admin.port=0",
-                        "--store.path=store",
-                        "--store.max_peers=10000",
-                        "--store.max_torrents=1000"));
-        pb.environment().put("HAYATE_JAVA_OPTS", "-Dhayate.release.it=extra");
+        /** SIGTERM by PID; returns the exit status and every log line. */
+        int stop() throws InterruptedException {
+            // Through the PID's handle, not Process.destroy(), which also closes our end of the pipe, so the last log
+            // line would be lost. bin/hayate exec'd the JVM: this PID is the tracker's.
+            ProcessHandle.of(process.pid()).ifPresent(ProcessHandle::destroy);
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+            reader.join(5000);
+            log.drainTo(seen);
+            return process.exitValue();
+        }
+    }
+
+    private static List<String> trackerArgs(String storePath) {
+        return List.of(
+                "--http.host=127.0.0.1",
+                "--http.port=0",
+                "--udp.host=127.0.0.1",
+                "--udp.port=0",
+                "--admin.host=127.0.0.1",
+                "--admin.port=0",
+                "--store.path=" + storePath,
+                "--store.max_peers=10000",
+                "--store.max_torrents=1000");
+    }
+
+    private static Child start(ProcessBuilder pb) throws Exception {
         Process p = pb.start();
         BlockingQueue<String> log = new LinkedBlockingQueue<>();
         Thread reader = new Thread(
@@ -177,22 +186,56 @@ class ReleaseIT {
         reader.setDaemon(true);
         reader.start();
         List<String> seen = new ArrayList<>();
-        try {
-            String start = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (start == null && System.nanoTime() < deadline) {
-                String line = log.poll(1, TimeUnit.SECONDS);
-                if (line != null) {
-                    seen.add(line);
-                    if (HTTP_ADDRESS.matcher(line).find()) {
-                        start = line;
-                    }
-                } else {
-                    assertTrue(p.isAlive(), () -> "tracker exited: " + seen);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            String line = log.poll(1, TimeUnit.SECONDS);
+            if (line != null) {
+                seen.add(line);
+                if (HTTP_ADDRESS.matcher(line).find()) {
+                    return new Child(p, reader, log, seen, line);
                 }
+            } else if (!p.isAlive()) {
+                break;
             }
-            assertTrue(start != null, () -> "no start-up line: " + seen);
+        }
+        p.destroyForcibly();
+        throw new AssertionError("no start-up line from bin/hayate: " + seen);
+    }
 
+    private static byte[] infoHash() {
+        byte[] infoHash = new byte[20];
+        for (int i = 0; i < 20; i++) {
+            infoHash[i] = (byte) (0xA0 + i);
+        }
+        return infoHash;
+    }
+
+    private static Map<String, Object> scrapeEntry(int httpPort, byte[] infoHash) throws Exception {
+        Map<String, Object> scrape = get(httpPort, "/scrape?info_hash=" + enc(infoHash));
+        Map<String, Object> files = Bencode.dict(scrape.get("files"));
+        return new HashMap<>(Bencode.dict(files.get(new String(infoHash, StandardCharsets.ISO_8859_1))));
+    }
+
+    @Test
+    void shouldAnswerAnnounceAndScrapeFromTheBundledRuntimeWhenNoJavaIsOnThePath(@TempDir Path dir) throws Exception {
+        Path path = pathWithoutJava(dir);
+        Path work = Files.createDirectories(dir.resolve("work"));
+        // The proof that the environment has no java: the shell finds none on PATH.
+        ProcessBuilder probe = new ProcessBuilder("/bin/sh", "-c", "command -v java; echo JAVA_HOME=${JAVA_HOME-unset}")
+                .redirectErrorStream(true);
+        probe.environment().clear();
+        probe.environment().put("PATH", path.toString());
+        Process pr = probe.start();
+        String probed = new String(pr.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        pr.waitFor(10, TimeUnit.SECONDS);
+        assertEquals("JAVA_HOME=unset\n", probed, "java must not be on this PATH");
+
+        ProcessBuilder pb = launcher(work, path, trackerArgs("store"));
+        pb.environment().put("HAYATE_JAVA_OPTS", "-Dhayate.release.it=extra");
+        Child child = start(pb);
+        Process p = child.process();
+        String start = child.start();
+        try {
             // The running process is the tree's own java (bin/hayate execs it), not any JDK of the machine.
             Path exe = Path.of("/proc/" + p.pid() + "/exe").toRealPath();
             Path runtime = TREE.resolve("runtime").toRealPath();
@@ -209,16 +252,9 @@ class ReleaseIT {
             assertTrue(start.contains(" config " + conf), start);
             assertTrue(start.contains("persisted to " + work.resolve("store").toRealPath()), start);
 
-            Matcher hm = HTTP_ADDRESS.matcher(start);
-            Matcher um = UDP_ADDRESS.matcher(start);
-            assertTrue(hm.find() && um.find(), start);
-            int httpPort = Integer.parseInt(hm.group(1));
-            int udpPort = Integer.parseInt(um.group(1));
-
-            byte[] infoHash = new byte[20];
-            for (int i = 0; i < 20; i++) {
-                infoHash[i] = (byte) (0xA0 + i);
-            }
+            int httpPort = child.port(HTTP_ADDRESS);
+            int udpPort = child.port(UDP_ADDRESS);
+            byte[] infoHash = infoHash();
             String base = "/announce?info_hash=" + enc(infoHash) + "&uploaded=0&downloaded=0&compact=1";
             Map<String, Object> seeder = get(httpPort, base + "&peer_id=-HY0001-seeder000001&port=6881&left=0");
             assertEquals(1L, seeder.get("complete"));
@@ -229,11 +265,7 @@ class ReleaseIT {
             assertEquals(
                     HexFormat.of().formatHex(new byte[] {127, 0, 0, 1, 0x1a, (byte) 0xe1}),
                     HexFormat.of().formatHex((byte[]) leecher.get("peers")));
-
-            Map<String, Object> scrape = get(httpPort, "/scrape?info_hash=" + enc(infoHash));
-            Map<String, Object> files = Bencode.dict(scrape.get("files"));
-            Map<String, Object> entry = Bencode.dict(files.get(new String(infoHash, StandardCharsets.ISO_8859_1)));
-            assertEquals(Map.of("complete", 1L, "downloaded", 0L, "incomplete", 1L), new HashMap<>(entry));
+            assertEquals(Map.of("complete", 1L, "downloaded", 0L, "incomplete", 1L), scrapeEntry(httpPort, infoHash));
 
             // BEP 15 connect over UDP: the reply echoes the transaction id with action 0.
             try (DatagramSocket udp = new DatagramSocket()) {
@@ -250,20 +282,60 @@ class ReleaseIT {
                 assertEquals(0, r.getInt());
                 assertEquals(0x5EED1234, r.getInt());
             }
-        } finally {
-            // SIGTERM to the PID bin/hayate was started as (exec made it the JVM). Through the PID's handle, not
-            // Process.destroy(), which also closes our end of the pipe, so the last log line would be lost.
-            ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroy);
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
+
+            // The admin listener's JVM and process meters need java.management and jdk.management in the runtime.
+            Matcher am =
+                    Pattern.compile(" admin http://127\\.0\\.0\\.1:(\\d+) ").matcher(start);
+            assertTrue(am.find(), start);
+            HttpResponse<String> metrics = HTTP.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + am.group(1) + "/metrics"))
+                            .timeout(Duration.ofSeconds(5))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, metrics.statusCode());
+            for (String series : List.of(
+                    "hayate_announces_total{",
+                    "jvm_memory_used_bytes{",
+                    "jvm_threads_live_threads",
+                    "process_files_open_files")) {
+                assertTrue(metrics.body().contains(series), () -> series + " missing from /metrics");
             }
+        } finally {
+            int status = child.stop();
+            assertEquals(143, status, "SIGTERM ends the JVM through its shutdown hook");
         }
-        assertEquals(143, p.exitValue(), "SIGTERM ends the JVM through its shutdown hook");
-        reader.join(5000);
-        log.drainTo(seen);
         assertTrue(
-                seen.stream().anyMatch(l -> l.contains("store closed cleanly")),
-                () -> "reader alive " + reader.isAlive() + ": " + String.join("\n", seen));
+                child.seen().stream().anyMatch(l -> l.contains("store closed cleanly")),
+                () -> String.join("\n", child.seen()));
+    }
+
+    @Test
+    void shouldRecoverThePersistedStoreOnTheBundledRuntimeWhenKilled(@TempDir Path dir) throws Exception {
+        Path path = pathWithoutJava(dir);
+        Path work = Files.createDirectories(dir.resolve("work"));
+        byte[] infoHash = infoHash();
+        Child first = start(launcher(work, path, trackerArgs("store")));
+        try {
+            get(
+                    first.port(HTTP_ADDRESS),
+                    "/announce?info_hash=" + enc(infoHash)
+                            + "&uploaded=0&downloaded=0&compact=1&peer_id=-HY0001-seeder000001&port=6881&left=0");
+        } finally {
+            first.process().destroyForcibly(); // SIGKILL: no shutdown hook, the store is left open
+            first.process().waitFor(30, TimeUnit.SECONDS);
+        }
+        // Chronicle's recovery path (recoverPersistedTo) runs on the jlink runtime too.
+        Child second = start(launcher(work, path, trackerArgs("store")));
+        try {
+            assertTrue(
+                    second.seen().stream().anyMatch(l -> l.contains("recovering the swarm store")),
+                    () -> String.join("\n", second.seen()));
+            assertEquals(
+                    Map.of("complete", 1L, "downloaded", 0L, "incomplete", 0L),
+                    scrapeEntry(second.port(HTTP_ADDRESS), infoHash));
+        } finally {
+            assertEquals(143, second.stop());
+        }
     }
 
     @Test

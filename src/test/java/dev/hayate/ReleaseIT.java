@@ -10,6 +10,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -37,6 +39,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.spi.ToolProvider;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
@@ -454,6 +457,38 @@ class ReleaseIT {
         assertTrue(
                 mods.containsAll(Set.of("jdk.compiler", "jdk.unsupported", "java.naming", "jdk.management")), release);
         assertFalse(mods.contains("java.desktop"), release);
+    }
+
+    /**
+     * Modules jdeps finds references to that the runtime leaves out on purpose: only classes Hayate never loads use
+     * them (JNA's AWT helpers, Micrometer's DB binders, Undertow's SPNEGO); pom.xml's release.modules says why.
+     * ReleaseIT's start-up tests are what prove the rest suffices.
+     */
+    private static final Set<String> LEFT_OUT = Set.of("java.desktop", "java.sql", "java.security.jgss");
+
+    @Test
+    void shouldHoldEveryModuleJdepsFindsWhenNotDeliberatelyLeftOut() throws IOException {
+        ToolProvider jdeps = ToolProvider.findFirst("jdeps").orElseThrow();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int rc = jdeps.run(
+                new PrintWriter(out),
+                new PrintWriter(err),
+                "--multi-release",
+                String.valueOf(Runtime.version().feature()),
+                "--ignore-missing-deps",
+                "--print-module-deps",
+                TREE.resolve("lib/hayate.jar").toString());
+        assertEquals(0, rc, err::toString);
+        Set<String> found = new TreeSet<>(Arrays.asList(out.toString().trim().split(",")));
+        assertTrue(found.contains("java.base"), found::toString);
+        String release = Files.readString(TREE.resolve("runtime/release"));
+        Matcher modules = Pattern.compile("MODULES=\"([^\"]*)\"").matcher(release);
+        assertTrue(modules.find(), release);
+        Set<String> missing = new TreeSet<>(found);
+        missing.removeAll(Set.of(modules.group(1).split(" ")));
+        missing.removeAll(LEFT_OUT);
+        assertEquals(Set.of(), missing, "modules jdeps finds in hayate.jar: add them to release.modules in pom.xml");
     }
 
     @Test

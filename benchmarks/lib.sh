@@ -3,6 +3,8 @@
 #
 # Targets and their documented ports (127.0.0.1 only; override with the env variables):
 #   hayate       HAYATE_PORT=16969  java $HAYATE_JAVA_OPTS -jar target/hayate.jar --http.host=127.0.0.1 --http.port=..
+#                or, with HAYATE_VIA_LAUNCHER=1, the release: target/hayate/bin/hayate (its own runtime, conf/jvm.options,
+#                then $HAYATE_JAVA_OPTS; conf/tracker.properties holds the built-in defaults) with the same arguments
 #                HAYATE_ADMIN_PORT=16974: its admin listener (127.0.0.1, /metrics), read to check runs for failures
 #   ceiling      CEILING_PORT=16970 java $CEILING_JAVA_OPTS -cp benchmarks/target/benchmarks.jar dev.hayate.bench.FixedBodyServer
 #   opentracker  OT_PORT=16971      opentracker -f <generated conf> (whitelist = gen-hashes.py $TORRENTS)
@@ -13,6 +15,8 @@
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP_DIR=$(dirname "$BENCH_DIR")
 HAYATE_JAR=${HAYATE_JAR:-$TOP_DIR/target/hayate.jar}
+HAYATE_LAUNCHER=${HAYATE_LAUNCHER:-$TOP_DIR/target/hayate/bin/hayate}
+HAYATE_VIA_LAUNCHER=${HAYATE_VIA_LAUNCHER:-0}
 BENCH_JAR=${BENCH_JAR:-$BENCH_DIR/target/benchmarks.jar}
 HAYATE_PORT=${HAYATE_PORT:-16969}
 CEILING_PORT=${CEILING_PORT:-16970}
@@ -104,8 +108,13 @@ start_target() {
       # Run in an empty directory so no ./tracker.properties is picked up: the built-in defaults apply, except the
       # admin listener's port (kept off a Hayate the user may run on the default 6970).
       port_free "$HAYATE_ADMIN_PORT" || die "127.0.0.1:$HAYATE_ADMIN_PORT (hayate's admin) is in use; set HAYATE_ADMIN_PORT"
+      local run=("$JAVA" $HAYATE_JAVA_OPTS -jar "$HAYATE_JAR") # shellcheck disable=SC2206
+      if [[ $HAYATE_VIA_LAUNCHER == 1 ]]; then
+        [[ -x $HAYATE_LAUNCHER ]] || die "missing $HAYATE_LAUNCHER: build it at the top with 'mvn -q package -DskipTests'"
+        run=(env HAYATE_JAVA_OPTS="$HAYATE_JAVA_OPTS" "$HAYATE_LAUNCHER") # exec chain: the PID stays the JVM's
+      fi
       # shellcheck disable=SC2086
-      spawn "$dir" "$dir/server.log" "$JAVA" $HAYATE_JAVA_OPTS -jar "$HAYATE_JAR" \
+      spawn "$dir" "$dir/server.log" "${run[@]}" \
         --http.host=127.0.0.1 --http.port="$port" --admin.host=127.0.0.1 --admin.port="$HAYATE_ADMIN_PORT" \
         $HAYATE_UDP_ARGS $HAYATE_ARGS "$@" ;;
     ceiling)

@@ -5,14 +5,16 @@
 # Hayate and Debian's opentracker get the same fill in the same run; the summary gives Hayate's RSS / opentracker's.
 # Hayate is measured with persistence off (in-memory store) and on (--store.path=<temp dir>), for each JVM flag set.
 #
-#   benchmarks/memory.sh                                              # hayate (README flags, -XX:MaxRAM=2g) + opentracker
+#   benchmarks/memory.sh                                              # hayate (README command, -XX:MaxRAM=2g) + opentracker
 #   JVM_OPTS="readme" STORES=memory benchmarks/memory.sh              # one configuration (+ opentracker)
 #   JVM_OPTS="-Xms256m -Xmx256m -XX:+UseSerialGC" TARGETS=hayate benchmarks/memory.sh
 #   NMT=1 JVM_OPTS=readme STORES=memory TARGETS=hayate benchmarks/memory.sh   # + the JVM's own native memory
 #   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 benchmarks/memory.sh
 #
-# JVM_OPTS: '|'-separated flag sets, one Hayate run each; the word "readme" stands for the flags of the README's
-# quick-start run command (read from README.md, so what is measured is what is shipped). Default:
+# JVM_OPTS: '|'-separated flag sets, one Hayate run each. The word "readme" stands for the README's quick-start run
+# command, the release launcher target/hayate/bin/hayate (its own jlink runtime with the flags of conf/jvm.options,
+# so what is measured is what is shipped); other flags in the same set are added through HAYATE_JAVA_OPTS. A set
+# without "readme" runs `java FLAGS -jar target/hayate.jar` on the JDK of JAVA_HOME or PATH. Default:
 # "readme|-XX:MaxRAM=2g": the README's command, and plain `java -jar` on a 2 GB machine (heap sized by the JVM).
 # NMT=1 adds -XX:NativeMemoryTracking=summary and prints `jcmd PID VM.native_memory summary` per category at idle
 # and filled (NMT's own bookkeeping adds a few MiB of RSS: compare RSS from runs without it).
@@ -21,7 +23,7 @@
 # missing), and scrapes of the first, a middle and the last torrent count exactly the filled peers
 # (complete=1, incomplete=PEERS_PER_TORRENT-1). Anything else fails the script.
 #
-# Builds nothing; needs target/hayate.jar and benchmarks/target/benchmarks.jar (the filler is
+# Builds nothing; needs target/hayate.jar (and target/hayate/ for "readme") and benchmarks/target/benchmarks.jar (the filler is
 # dev.hayate.bench.LoadClient mode=fill). Peers all come from 127.0.0.1; they are distinct by peer_id.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -50,16 +52,12 @@ done
 JCMD=$(dirname "$JAVA")/jcmd
 [[ $NMT == 0 || -x $JCMD ]] || die "NMT=1 needs $JCMD (a JDK)"
 
-# The JVM flags of the README's quick-start command: the line 'mvn ... && java FLAGS -jar target/hayate.jar'.
-readme_opts() {
-  local line
-  line=$(grep -m1 -E '^mvn .*&& java .*-jar target/hayate\.jar' "$TOP_DIR/README.md") ||
-    die "README.md has no quick-start line 'mvn ... && java ... -jar target/hayate.jar'"
-  sed -E 's/.*&& java ?(.*) -jar target\/hayate\.jar.*/\1/' <<<"$line"
-}
-
-README_OPTS=
-[[ $JVM_OPTS == *readme* ]] && README_OPTS=$(readme_opts)
+# "readme" runs the README's quick-start command: the line 'mvn ... && target/hayate/bin/hayate'.
+if [[ $JVM_OPTS == *readme* ]]; then
+  grep -qE '^mvn .*&& target/hayate/bin/hayate' "$TOP_DIR/README.md" ||
+    die "README.md's quick-start line is no longer 'mvn ... && target/hayate/bin/hayate': update memory.sh's \"readme\""
+  [[ -x $HAYATE_LAUNCHER ]] || die "missing $HAYATE_LAUNCHER (mvn -q package -DskipTests)"
+fi
 unset HAYATE_JAVA_OPTS
 
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
@@ -104,7 +102,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
     run=$((run + 1))
     extra=()
     if [[ $t == hayate ]]; then
-      HAYATE_JAVA_OPTS=${jvm//readme/$README_OPTS}
+      HAYATE_VIA_LAUNCHER=0
+      [[ $jvm == *readme* ]] && HAYATE_VIA_LAUNCHER=1
+      HAYATE_JAVA_OPTS=$(xargs <<<"${jvm//readme/}") # the words besides "readme", trimmed
       [[ $NMT == 1 ]] && HAYATE_JAVA_OPTS="$HAYATE_JAVA_OPTS -XX:NativeMemoryTracking=summary"
       [[ $store == persist ]] && { mkdir -p "$WORK/store"; rm -rf "$WORK/store"/*; extra=(--store.path="$WORK/store"); }
     fi
@@ -113,7 +113,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
     sleep 3
     idle_kb=$(status_kb "$pid" VmRSS)
     [[ $NMT == 1 && $t == hayate ]] && nmt "$run-idle" "$pid"
-    log "$t store=$store jvm=[${HAYATE_JAVA_OPTS:--}]: RSS after start $(mb "$idle_kb") MiB; filling $FILL_TORRENTS x $PEERS_PER_TORRENT"
+    label=${HAYATE_JAVA_OPTS:--}
+    [[ $t == hayate && $HAYATE_VIA_LAUNCHER == 1 ]] && label="bin/hayate (conf/jvm.options)${HAYATE_JAVA_OPTS:+ + $HAYATE_JAVA_OPTS}"
+    log "$t store=$store jvm=[$label]: RSS after start $(mb "$idle_kb") MiB; filling $FILL_TORRENTS x $PEERS_PER_TORRENT"
     rc=0
     out=$("$CLIENT_JAVA" -Xms256m -Xmx256m -cp "$BENCH_JAR" dev.hayate.bench.LoadClient mode=fill \
       url="http://127.0.0.1:$SERVER_PORT/announce" torrents="$FILL_TORRENTS" peers="$PEERS_PER_TORRENT" \
@@ -133,10 +135,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
     checks="$c1; $c2; $c3"
     disk=-; [[ $store == persist && $t == hayate ]] && disk=$(du -sm "$WORK/store" | cut -f1)
     stop_server "$pid"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$r" "$t" "$store" "${HAYATE_JAVA_OPTS:--}" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$r" "$t" "$store" "$label" \
       "$(mb "$idle_kb")" "$(mb "$rss")" "$(mb "$hwm")" "$(mb "$anon")" "$(mb "$file")" "$(mb "$shmem")" "$disk" \
       "$fill" "$checks" >>"$RESULTS"
     unset HAYATE_JAVA_OPTS
+    HAYATE_VIA_LAUNCHER=0
   done
 done
 

@@ -78,7 +78,7 @@ class TrackerMainTest {
         assertNotNull(TrackerMain.openFilesWarning(one, 50_000), "at the limit");
         assertNotNull(TrackerMain.openFilesWarning(one, 1024), "above it");
         assertNull(TrackerMain.openFilesWarning(one, 50_001), "below it");
-        assertNull(TrackerMain.openFilesWarning(one, 65_536), "the defaults under ops/hayate.service");
+        assertNull(TrackerMain.openFilesWarning(one, 65_536), "the defaults under src/dist/ops/hayate.service");
         assertNull(TrackerMain.openFilesWarning(one, -1), "unknown limit");
         TrackerConfig two = ConfigLoader.load(
                 new Properties(), Map.of("http.max_connections", "30000", "http.host", "127.0.0.1,::1"));
@@ -90,9 +90,9 @@ class TrackerMainTest {
 
     @Test
     void shouldAgreeWithTheSystemdUnitWhenBothUseTheirDefaults() throws Exception {
-        String unit = Files.readString(Path.of("ops/hayate.service"));
+        String unit = Files.readString(Path.of("src/dist/ops/hayate.service"));
         Matcher m = Pattern.compile("(?m)^LimitNOFILE=(\\d+)$").matcher(unit);
-        assertTrue(m.find(), "LimitNOFILE in ops/hayate.service");
+        assertTrue(m.find(), "LimitNOFILE in src/dist/ops/hayate.service");
         assertNull(
                 TrackerMain.openFilesWarning(TrackerConfig.defaults(), Long.parseLong(m.group(1))),
                 "the shipped defaults would warn under the shipped unit");

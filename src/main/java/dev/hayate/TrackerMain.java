@@ -259,10 +259,10 @@ public final class TrackerMain {
                         AnnounceRateLimiter.SYSTEM_CLOCK);
                 FullScrape fullScrape = config.fullScrape() == TrackerConfig.FullScrape.OFF
                         ? null
-                        : new FullScrape(store::forEachSwarm, access, config.fullScrapeCacheSeconds(), System::nanoTime);
+                        : new FullScrape(
+                                store::forEachSwarm, access, config.fullScrapeCacheSeconds(), System::nanoTime);
                 if (fullScrape != null) {
-                    metrics.bindFullScrape(
-                            fullScrape::builds, fullScrape::snapshotBytes, fullScrape::snapshotTorrents);
+                    metrics.bindFullScrape(fullScrape::builds, fullScrape::snapshotBytes, fullScrape::snapshotTorrents);
                 }
                 FullScrapeHandler fullScrapeHandler = fullScrape == null ? null : new FullScrapeHandler(fullScrape);
                 UdpTracker udp =

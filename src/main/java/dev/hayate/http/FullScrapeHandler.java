@@ -45,13 +45,14 @@ public final class FullScrapeHandler implements HttpHandler {
         }
         exchange.dispatch(
                 SameThreadExecutor.INSTANCE,
-                () -> future.whenComplete((snapshot, error) -> exchange.getIoThread().execute(() -> {
-                    if (error != null) {
-                        failure(exchange);
-                    } else {
-                        serve(exchange, snapshot);
-                    }
-                })));
+                () -> future.whenComplete((snapshot, error) -> exchange.getIoThread()
+                        .execute(() -> {
+                            if (error != null) {
+                                failure(exchange);
+                            } else {
+                                serve(exchange, snapshot);
+                            }
+                        })));
     }
 
     private static void failure(HttpServerExchange exchange) {

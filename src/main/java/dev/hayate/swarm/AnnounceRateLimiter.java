@@ -193,7 +193,10 @@ public final class AnnounceRateLimiter {
     private long hash(byte[] address, int addressLength) {
         long x;
         if (addressLength == 4) {
-            x = (address[0] & 0xFFL) << 24 | (address[1] & 0xFFL) << 16 | (address[2] & 0xFFL) << 8 | (address[3] & 0xFFL);
+            x = (address[0] & 0xFFL) << 24
+                    | (address[1] & 0xFFL) << 16
+                    | (address[2] & 0xFFL) << 8
+                    | (address[3] & 0xFFL);
             x |= 4L << 32;
         } else {
             x = 0;

@@ -314,8 +314,12 @@ public final class FullScrape implements AutoCloseable {
 
         private int compare(int a, int b) {
             return Arrays.compareUnsigned(
-                    hashes, a * HASH_LENGTH, a * HASH_LENGTH + HASH_LENGTH, hashes, b * HASH_LENGTH, b * HASH_LENGTH
-                            + HASH_LENGTH);
+                    hashes,
+                    a * HASH_LENGTH,
+                    a * HASH_LENGTH + HASH_LENGTH,
+                    hashes,
+                    b * HASH_LENGTH,
+                    b * HASH_LENGTH + HASH_LENGTH);
         }
 
         /** In place, O(n log n) whatever the input, no recursion. */

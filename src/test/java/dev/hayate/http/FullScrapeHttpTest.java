@@ -94,11 +94,13 @@ class FullScrapeHttpTest {
 
     /** The full scrape must say what the per-hash scrape says, torrent by torrent, and nothing more. */
     private void assertMatchesPerHashScrapes(byte[] fullScrapeBody) throws Exception {
-        Map<String, Object> files = Bencode.dict(Bencode.dict(Bencode.decode(fullScrapeBody)).get("files"));
+        Map<String, Object> files =
+                Bencode.dict(Bencode.dict(Bencode.decode(fullScrapeBody)).get("files"));
         assertEquals(hashes.size(), files.size());
         try (RawHttpClient c = new RawHttpClient(http())) {
             for (byte[] hash : hashes) {
-                Map<String, Object> one = Bencode.dict(decode(c.get("/scrape?info_hash=" + enc(hash))).get("files"));
+                Map<String, Object> one = Bencode.dict(
+                        decode(c.get("/scrape?info_hash=" + enc(hash))).get("files"));
                 Object expected = one.get(Bencode.string(hash));
                 Map<String, Object> actual = Bencode.dict(files.get(Bencode.string(hash)));
                 assertEquals(expected, actual);
@@ -136,7 +138,9 @@ class FullScrapeHttpTest {
         RawHttpClient.Response identity = get(admin(), "/scrape", Map.of());
         assertNull(identity.header("Content-Encoding"));
         assertArrayEquals(plain, identity.body(), "decompressed on the fly for a client without gzip");
-        assertEquals(400, get(admin(), "/scrape?info_hash=" + enc(hashes.get(0)), GZIP).status());
+        assertEquals(
+                400,
+                get(admin(), "/scrape?info_hash=" + enc(hashes.get(0)), GZIP).status());
     }
 
     @Test

@@ -42,8 +42,9 @@ class RateLimitHttpTest {
 
     private static Map<String, Object> scrape(InetSocketAddress server, byte[] hash) throws Exception {
         try (RawHttpClient c = new RawHttpClient(server)) {
-            return Bencode.dict(Bencode.dict(decode(c.get("/scrape?info_hash=" + enc(hash))).get("files"))
-                    .get(Bencode.string(hash)));
+            return Bencode.dict(
+                    Bencode.dict(decode(c.get("/scrape?info_hash=" + enc(hash))).get("files"))
+                            .get(Bencode.string(hash)));
         }
     }
 
@@ -74,7 +75,8 @@ class RateLimitHttpTest {
         try (RawHttpClient a = RawHttpClientFrom.bound("127.0.0.3", server);
                 RawHttpClient b = RawHttpClientFrom.bound("127.0.0.4", server)) {
             for (int i = 0; i < 2; i++) {
-                assertNull(decode(a.get(announce(hash, peerId(10 + i), 7000 + i, 100, ""))).get("failure reason"));
+                assertNull(decode(a.get(announce(hash, peerId(10 + i), 7000 + i, 100, "")))
+                        .get("failure reason"));
             }
             for (int i = 0; i < 5; i++) {
                 assertEquals(
@@ -83,7 +85,8 @@ class RateLimitHttpTest {
                                 .get("failure reason")));
             }
             for (int i = 0; i < 2; i++) {
-                assertNull(decode(b.get(announce(hash, peerId(30 + i), 7200 + i, 0, ""))).get("failure reason"));
+                assertNull(decode(b.get(announce(hash, peerId(30 + i), 7200 + i, 0, "")))
+                        .get("failure reason"));
             }
         }
         assertEquals(5.0, TestTrackers.metric(tracker, "hayate_rate_limited_total{protocol=\"http\"}"));
@@ -118,7 +121,8 @@ class RateLimitHttpTest {
         byte[] hash = newHash();
         try (RawHttpClient c = new RawHttpClient(server)) {
             for (int i = 0; i < 50; i++) {
-                assertNull(decode(c.get(announce(hash, peerId(100 + i), 8000 + i, 100, ""))).get("failure reason"));
+                assertNull(decode(c.get(announce(hash, peerId(100 + i), 8000 + i, 100, "")))
+                        .get("failure reason"));
             }
         }
         assertEquals(50, tracker.store().leecherCount());

@@ -57,7 +57,8 @@ class FullScrapeTest {
 
     /** Decodes a full scrape strictly (keys in raw byte order, BEP 3) into hash -> counts. */
     private static Map<String, long[]> decodeFiles(byte[] plain) {
-        Map<String, Object> files = Bencode.dict(Bencode.dict(Bencode.decode(plain)).get("files"));
+        Map<String, Object> files =
+                Bencode.dict(Bencode.dict(Bencode.decode(plain)).get("files"));
         Map<String, long[]> out = new LinkedHashMap<>();
         files.forEach((hash, v) -> {
             Map<String, Object> d = Bencode.dict(v);
@@ -93,8 +94,8 @@ class FullScrapeTest {
             Map<String, long[]> decoded = decodeFiles(plain); // the strict decoder refuses keys out of order
             assertEquals(swarms.size(), decoded.size());
             assertEquals(swarms.size(), s.torrents());
-            swarms.forEach((hash, counts) -> assertArrayEquals(counts, decoded.get(hash), HexFormat.of()
-                    .formatHex(hash.getBytes(StandardCharsets.ISO_8859_1))));
+            swarms.forEach((hash, counts) -> assertArrayEquals(
+                    counts, decoded.get(hash), HexFormat.of().formatHex(hash.getBytes(StandardCharsets.ISO_8859_1))));
             assertTrue(visits.get() > 10, "many passes: " + visits.get());
         }
     }

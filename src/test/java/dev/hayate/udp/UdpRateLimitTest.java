@@ -26,8 +26,8 @@ class UdpRateLimitTest {
 
     @BeforeEach
     void start() {
-        tracker = TestTrackers.start(Map.of(
-                "limits.announces_per_minute_per_address", "1", "limits.announce_burst_per_address", "2"));
+        tracker = TestTrackers.start(
+                Map.of("limits.announces_per_minute_per_address", "1", "limits.announce_burst_per_address", "2"));
         server = tracker.udpAddresses().get(0);
     }
 
@@ -100,10 +100,11 @@ class UdpRateLimitTest {
     void shouldShareOneBudgetWhenAnAddressAnnouncesOverHttpAndUdp() throws Exception {
         byte[] hash = UdpTrackerTest.hash();
         InetSocketAddress http = tracker.httpAddresses().get(0);
-        HttpClient client = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build();
+        HttpClient client =
+                HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build();
         for (int i = 0; i < 2; i++) {
-            String q = "/announce?info_hash=" + pct(hash) + "&peer_id=" + pct(UdpTrackerTest.peerId(60 + i))
-                    + "&port=" + (7000 + i) + "&uploaded=0&downloaded=0&left=5&compact=1";
+            String q = "/announce?info_hash=" + pct(hash) + "&peer_id=" + pct(UdpTrackerTest.peerId(60 + i)) + "&port="
+                    + (7000 + i) + "&uploaded=0&downloaded=0&left=5&compact=1";
             HttpResponse<String> r = client.send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + http.getPort() + q))
                             .build(),

@@ -68,9 +68,9 @@ public final class FullScrapeHandler implements HttpHandler {
                 .put(Headers.VARY, Headers.ACCEPT_ENCODING_STRING);
         if (acceptsGzip(exchange.getRequestHeaders().get(Headers.ACCEPT_ENCODING))) {
             exchange.getResponseHeaders().put(Headers.CONTENT_ENCODING, "gzip");
-            exchange.setResponseContentLength(snapshot.gzip().length);
-            // wrap() shares the snapshot's array read-only; nothing writes into it.
-            exchange.getResponseSender().send(ByteBuffer.wrap(snapshot.gzip()));
+            exchange.setResponseContentLength(snapshot.gzipLength());
+            // Read-only buffers over the snapshot's shared chunks; nothing is copied.
+            exchange.getResponseSender().send(snapshot.gzipBuffers());
             return;
         }
         exchange.setResponseContentLength(snapshot.plainLength());

@@ -3,9 +3,14 @@ package dev.hayate.swarm;
 import dev.hayate.protocol.AnnounceRequest;
 import dev.hayate.protocol.BencodeWriter;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.SequenceInputStream;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -28,10 +33,11 @@ import org.slf4j.LoggerFactory;
  * that build's future; nothing is built while nobody asks. So builds start at least a cache period apart, and a
  * thousand requests in one period cost one build. The age counts from the start of the build.
  *
- * <p><b>Memory.</b> Only the compressed bytes are kept ({@link Snapshot#gzip}); a client that does not accept gzip
- * is served by decompressing them as they are sent ({@link Snapshot#openPlain}), which costs CPU per such request
- * but no memory. While a build runs, the old snapshot is still served, so for that time both exist; the build also
- * uses bounded scratch space: BEP 3 wants dictionary keys in raw byte order and the store is a hash map, so the
+ * <p><b>Memory.</b> Only the compressed bytes are kept, in 1 MiB chunks ({@link Snapshot#gzipBuffers}); a client
+ * that does not accept gzip is served by decompressing them as they are sent ({@link Snapshot#openPlain}), which costs
+ * CPU per such request but no memory. A stale snapshot is dropped when the next build starts (requests wait for that
+ * build, so it would never be served again), so a build never holds two; responses still being written keep their
+ * own reference until they finish. The build also uses bounded scratch space: BEP 3 wants dictionary keys in raw byte order and the store is a hash map, so the
  * torrents are visited in passes over ranges of their first two bytes (sized from a counting pass to at most
  * {@value #PASS_ENTRIES} torrents each, about 5 MiB), each pass sorted and streamed into the compressor. Only a range
  * of one two-byte prefix holding more torrents than that (an attacker announcing made-up hashes) makes a larger pass.
@@ -46,6 +52,8 @@ public final class FullScrape implements AutoCloseable {
 
     private static final int HASH_LENGTH = AnnounceRequest.INFO_HASH_LENGTH;
     private static final int PREFIXES = 1 << 16;
+    /** The compressed snapshot is kept in chunks of this size: no growth copies, at most one chunk of slack. */
+    static final int CHUNK_BYTES = 1 << 20;
 
     /** One swarm's counts, as the store hands them out; the hash is {@code hashes[offset, offset + 20)}. */
     @FunctionalInterface
@@ -59,25 +67,48 @@ public final class FullScrape implements AutoCloseable {
         void forEachSwarm(Visitor visitor);
     }
 
-    /** One built full scrape: the gzip bytes only. Immutable. */
+    /** One built full scrape: the gzip bytes only, in chunks of at most {@value #CHUNK_BYTES} bytes. Immutable. */
     public static final class Snapshot {
-        private final byte[] gzip;
+        private final byte[][] gzip;
+        private final long gzipLength;
         private final long plainLength;
         private final int torrents;
         private final long builtNanos;
         private final CompletableFuture<Snapshot> done;
 
-        Snapshot(byte[] gzip, long plainLength, int torrents, long builtNanos) {
+        Snapshot(byte[][] gzip, long gzipLength, long plainLength, int torrents, long builtNanos) {
             this.gzip = gzip;
+            this.gzipLength = gzipLength;
             this.plainLength = plainLength;
             this.torrents = torrents;
             this.builtNanos = builtNanos;
             this.done = CompletableFuture.completedFuture(this);
         }
 
-        /** The gzip-compressed bencoded body (RFC 1952). Shared by every request: never modify it. */
-        public byte[] gzip() {
-            return gzip;
+        /** The compressed body's length in bytes. */
+        public long gzipLength() {
+            return gzipLength;
+        }
+
+        /**
+         * The gzip-compressed bencoded body (RFC 1952), as read-only buffers over the shared chunks (new buffer
+         * objects on each call, the bytes never copied).
+         */
+        public ByteBuffer[] gzipBuffers() {
+            ByteBuffer[] out = new ByteBuffer[gzip.length];
+            for (int i = 0; i < gzip.length; i++) {
+                out[i] = ByteBuffer.wrap(gzip[i]).asReadOnlyBuffer();
+            }
+            return out;
+        }
+
+        /** The compressed body as a stream. */
+        public InputStream openGzip() {
+            List<InputStream> parts = new ArrayList<>(gzip.length);
+            for (byte[] chunk : gzip) {
+                parts.add(new ByteArrayInputStream(chunk));
+            }
+            return new SequenceInputStream(Collections.enumeration(parts));
         }
 
         /** The bencoded body's length, uncompressed. */
@@ -92,7 +123,7 @@ public final class FullScrape implements AutoCloseable {
         /** The bencoded body, decompressed while it is read. */
         public InputStream openPlain() {
             try {
-                return new GZIPInputStream(new ByteArrayInputStream(gzip), 1 << 16);
+                return new GZIPInputStream(openGzip(), 1 << 16);
             } catch (IOException e) {
                 throw new UncheckedIOException("our own gzip bytes are unreadable", e);
             }
@@ -110,6 +141,8 @@ public final class FullScrape implements AutoCloseable {
     private CompletableFuture<Snapshot> building;
 
     private volatile long builds;
+    private volatile long lastGzipLength;
+    private volatile int lastTorrents;
 
     /**
      * @param nanoClock {@link System#nanoTime} outside tests
@@ -151,6 +184,9 @@ public final class FullScrape implements AutoCloseable {
             if (building == null) {
                 CompletableFuture<Snapshot> f = new CompletableFuture<>();
                 building = f;
+                // The stale snapshot will never be served again (requests wait for this build): let it go now, so a
+                // build never holds two snapshots.
+                current = null;
                 builder.execute(() -> runBuild(f));
             }
             return building;
@@ -181,14 +217,12 @@ public final class FullScrape implements AutoCloseable {
 
     /** The current snapshot's compressed size in bytes; 0 before the first build. */
     public long snapshotBytes() {
-        Snapshot s = current;
-        return s == null ? 0 : s.gzip.length;
+        return lastGzipLength;
     }
 
     /** Torrents in the current snapshot; 0 before the first build. */
     public int snapshotTorrents() {
-        Snapshot s = current;
-        return s == null ? 0 : s.torrents;
+        return lastTorrents;
     }
 
     /** Builds a snapshot now, on the calling thread (the builder thread; tests). */
@@ -202,8 +236,7 @@ public final class FullScrape implements AutoCloseable {
                 perPrefix[prefix(hashes, offset)]++;
             }
         });
-        Snapshot previous = current;
-        Output bytes = new Output(previous == null ? 1 << 16 : previous.gzip.length + (previous.gzip.length >> 3));
+        ChunkedOutput bytes = new ChunkedOutput();
         Pass pass = new Pass();
         try (GZIPOutputStream gz = new FastGzip(bytes)) {
             gz.write(BencodeWriter.FULL_SCRAPE_START);
@@ -225,12 +258,14 @@ public final class FullScrape implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
         }
-        Snapshot s = new Snapshot(bytes.exact(), pass.plainLength, pass.torrents, startNanos);
+        Snapshot s = new Snapshot(bytes.finish(), bytes.length, pass.plainLength, pass.torrents, startNanos);
+        lastGzipLength = s.gzipLength;
+        lastTorrents = s.torrents;
         builds++;
         LOG.info(
                 "full scrape built: {} torrents, {} bytes gzip ({} plain) in {} ms",
                 s.torrents,
-                s.gzip.length,
+                s.gzipLength,
                 s.plainLength,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - wallStart));
         return s;
@@ -360,20 +395,53 @@ public final class FullScrape implements AutoCloseable {
      * at 6, for much less of the builder's CPU (which the IO threads share on a small machine).
      */
     private static final class FastGzip extends GZIPOutputStream {
-        FastGzip(ByteArrayOutputStream out) throws IOException {
+        FastGzip(OutputStream out) throws IOException {
             super(out, 1 << 16);
             def.setLevel(Deflater.BEST_SPEED);
         }
     }
 
-    /** Hands out its buffer without a copy when it is exactly full. */
-    private static final class Output extends ByteArrayOutputStream {
-        Output(int initial) {
-            super(initial);
+    /** Collects the compressed bytes in {@link #CHUNK_BYTES} chunks; the last one is trimmed by {@link #finish}. */
+    private static final class ChunkedOutput extends OutputStream {
+        private final List<byte[]> chunks = new ArrayList<>();
+        private byte[] current = new byte[CHUNK_BYTES];
+        private int used;
+        long length;
+
+        @Override
+        public void write(int b) {
+            if (used == current.length) {
+                next();
+            }
+            current[used++] = (byte) b;
+            length++;
         }
 
-        byte[] exact() {
-            return count == buf.length ? buf : Arrays.copyOf(buf, count);
+        @Override
+        public void write(byte[] b, int off, int len) {
+            while (len > 0) {
+                if (used == current.length) {
+                    next();
+                }
+                int n = Math.min(len, current.length - used);
+                System.arraycopy(b, off, current, used, n);
+                used += n;
+                off += n;
+                len -= n;
+                length += n;
+            }
+        }
+
+        private void next() {
+            chunks.add(current);
+            current = new byte[CHUNK_BYTES];
+            used = 0;
+        }
+
+        byte[][] finish() {
+            chunks.add(Arrays.copyOf(current, used));
+            current = null;
+            return chunks.toArray(new byte[0][]);
         }
     }
 

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hayate.protocol.Bencode;
-import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,8 +48,8 @@ class FullScrapeTest {
         swarms.put(new String(hash, StandardCharsets.ISO_8859_1), new long[] {complete, incomplete, downloaded});
     }
 
-    private static byte[] gunzip(byte[] gzip) throws Exception {
-        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(gzip))) {
+    private static byte[] gunzip(FullScrape.Snapshot s) throws Exception {
+        try (InputStream in = new GZIPInputStream(s.openGzip())) {
             return in.readAllBytes();
         }
     }
@@ -89,7 +88,7 @@ class FullScrapeTest {
         }
         try (FullScrape f = fullScrape(AccessPolicy.OPEN, 64)) {
             FullScrape.Snapshot s = f.build();
-            byte[] plain = gunzip(s.gzip());
+            byte[] plain = gunzip(s);
             assertEquals(s.plainLength(), plain.length);
             Map<String, long[]> decoded = decodeFiles(plain); // the strict decoder refuses keys out of order
             assertEquals(swarms.size(), decoded.size());
@@ -101,10 +100,33 @@ class FullScrapeTest {
     }
 
     @Test
+    void shouldKeepEveryByteWhenTheCompressedSnapshotSpansManyChunks() throws Exception {
+        Random random = new Random(11);
+        for (int i = 0; i < 120_000; i++) {
+            byte[] h = new byte[20];
+            random.nextBytes(h);
+            add(h, i % 7, i % 5, i % 3);
+        }
+        try (FullScrape f = fullScrape(AccessPolicy.OPEN, FullScrape.PASS_ENTRIES)) {
+            FullScrape.Snapshot s = f.build();
+            assertTrue(s.gzipLength() > 2L * FullScrape.CHUNK_BYTES, "several chunks: " + s.gzipLength());
+            long total = 0;
+            for (java.nio.ByteBuffer b : s.gzipBuffers()) {
+                total += b.remaining();
+            }
+            assertEquals(s.gzipLength(), total);
+            assertEquals(s.gzipLength(), s.openGzip().readAllBytes().length);
+            byte[] plain = gunzip(s);
+            assertEquals(s.plainLength(), plain.length);
+            assertEquals(120_000, decodeFiles(plain).size());
+        }
+    }
+
+    @Test
     void shouldAnswerAnEmptyFilesDictionaryWhenTheStoreIsEmpty() throws Exception {
         try (FullScrape f = fullScrape(AccessPolicy.OPEN, 64)) {
             FullScrape.Snapshot s = f.build();
-            assertEquals("d5:filesdee", new String(gunzip(s.gzip()), StandardCharsets.US_ASCII));
+            assertEquals("d5:filesdee", new String(gunzip(s), StandardCharsets.US_ASCII));
             assertEquals(0, s.torrents());
         }
     }
@@ -120,7 +142,7 @@ class FullScrapeTest {
         Path list = dir.resolve("deny.txt");
         Files.writeString(list, HexFormat.of().formatHex(refused) + "\n");
         try (FullScrape f = fullScrape(AccessPolicy.load(AccessPolicy.Mode.DENY, list), 64)) {
-            Map<String, long[]> decoded = decodeFiles(gunzip(f.build().gzip()));
+            Map<String, long[]> decoded = decodeFiles(gunzip(f.build()));
             assertEquals(List.of(new String(allowed, StandardCharsets.ISO_8859_1)), new ArrayList<>(decoded.keySet()));
         }
     }
@@ -136,9 +158,9 @@ class FullScrapeTest {
         try (FullScrape f = fullScrape(AccessPolicy.OPEN, 64)) {
             FullScrape.Snapshot s = f.build();
             try (InputStream plain = s.openPlain()) {
-                assertArrayEquals(gunzip(s.gzip()), plain.readAllBytes());
+                assertArrayEquals(gunzip(s), plain.readAllBytes());
             }
-            assertTrue(s.gzip().length < s.plainLength(), "compressed");
+            assertTrue(s.gzipLength() < s.plainLength(), "compressed");
         }
     }
 

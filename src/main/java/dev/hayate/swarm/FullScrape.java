@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPInputStream;
@@ -52,6 +53,14 @@ public final class FullScrape implements AutoCloseable {
 
     private static final int HASH_LENGTH = AnnounceRequest.INFO_HASH_LENGTH;
     private static final int PREFIXES = 1 << 16;
+    /**
+     * The builder works in slices of this length and then sleeps as long as the slice took, so it uses at most half a
+     * core: on a small machine the IO threads keep the other half and more (measured in benchmarks/RESULTS.md).
+     */
+    static final long BUILD_SLICE_NANOS = 2_000_000;
+    /** Work items (swarms visited, entries written, sort steps) between two looks at the clock. */
+    private static final int PACE_EVERY = 1024;
+
     /** The compressed snapshot is kept in chunks of this size: no growth copies, at most one chunk of slack. */
     static final int CHUNK_BYTES = 1 << 20;
 
@@ -141,6 +150,10 @@ public final class FullScrape implements AutoCloseable {
     private CompletableFuture<Snapshot> building;
 
     private volatile long builds;
+    /** Builder-thread only: pacing state. */
+    private long sliceStartNanos;
+
+    private int sincePace;
     private volatile long lastGzipLength;
     private volatile int lastTorrents;
 
@@ -231,7 +244,9 @@ public final class FullScrape implements AutoCloseable {
         long wallStart = System.nanoTime();
         // Pass 0: how many torrents each two-byte prefix holds, to cut the key space into sorted passes.
         int[] perPrefix = new int[PREFIXES];
+        sliceStartNanos = System.nanoTime();
         source.forEachSwarm((hashes, offset, complete, incomplete, downloaded) -> {
+            pace();
             if (access.allows(hashes, offset)) {
                 perPrefix[prefix(hashes, offset)]++;
             }
@@ -271,6 +286,22 @@ public final class FullScrape implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Sleeps as long as the builder has worked once a slice is used up (so at most half a core). Called only where the
+     * builder holds no lock: the store calls visitors after releasing the segment.
+     */
+    private void pace() {
+        if (++sincePace < PACE_EVERY) {
+            return;
+        }
+        sincePace = 0;
+        long worked = System.nanoTime() - sliceStartNanos;
+        if (worked >= BUILD_SLICE_NANOS) {
+            LockSupport.parkNanos(worked);
+            sliceStartNanos = System.nanoTime();
+        }
+    }
+
     private static int prefix(byte[] hashes, int offset) {
         return (hashes[offset] & 0xFF) << 8 | (hashes[offset + 1] & 0xFF);
     }
@@ -291,6 +322,7 @@ public final class FullScrape implements AutoCloseable {
 
         @Override
         public void swarm(byte[] from, int offset, int c, int i, long d) {
+            pace();
             int p = prefix(from, offset);
             if (p < lo || p >= hi || !access.allows(from, offset)) {
                 return;
@@ -328,6 +360,7 @@ public final class FullScrape implements AutoCloseable {
                     continue; // defensive: BEP 3 forbids a repeated key, and a map key is never visited twice anyway
                 }
                 previous = index;
+                pace();
                 if (used + BencodeWriter.FULL_SCRAPE_ENTRY_MAX_LENGTH > chunk.length) {
                     gz.write(chunk, 0, used);
                     plainLength += used;
@@ -360,9 +393,11 @@ public final class FullScrape implements AutoCloseable {
         /** In place, O(n log n) whatever the input, no recursion. */
         private void heapSort(int[] a, int n) {
             for (int i = n / 2 - 1; i >= 0; i--) {
+                pace();
                 siftDown(a, i, n);
             }
             for (int end = n - 1; end > 0; end--) {
+                pace();
                 int t = a[0];
                 a[0] = a[end];
                 a[end] = t;

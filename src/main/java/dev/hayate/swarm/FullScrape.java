@@ -44,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * of one two-byte prefix holding more torrents than that (an attacker announcing made-up hashes) makes a larger pass.
  *
  * <p><b>Announces.</b> The store is read through {@link Source}, which copies one Chronicle segment at a time under
- * that segment's lock, as the expiry sweep does; sorting and compressing happen outside every lock.
+ * that segment's lock, as the expiry sweep does; sorting and compressing happen outside every lock. The builder
+ * paces itself to at most half a core ({@value #BUILD_SLICE_NANOS} ns slices, each followed by as long a sleep), so
+ * on a small machine it leaves the IO threads most of the CPU.
  */
 public final class FullScrape implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("hayate.scrape");
@@ -223,17 +225,17 @@ public final class FullScrape implements AutoCloseable {
         }
     }
 
-    /** Builds started and finished so far. */
+    /** Builds completed so far. */
     public long builds() {
         return builds;
     }
 
-    /** The current snapshot's compressed size in bytes; 0 before the first build. */
+    /** The last built snapshot's compressed size in bytes; 0 before the first build. */
     public long snapshotBytes() {
         return lastGzipLength;
     }
 
-    /** Torrents in the current snapshot; 0 before the first build. */
+    /** Torrents in the last built snapshot; 0 before the first build. */
     public int snapshotTorrents() {
         return lastTorrents;
     }

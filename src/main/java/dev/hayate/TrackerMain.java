@@ -5,12 +5,15 @@ import dev.hayate.admin.AdminServer;
 import dev.hayate.config.ConfigException;
 import dev.hayate.config.ConfigLoader;
 import dev.hayate.config.TrackerConfig;
+import dev.hayate.http.FullScrapeHandler;
 import dev.hayate.http.TrackerServer;
 import dev.hayate.metrics.TrackerMetrics;
 import dev.hayate.protocol.AnnounceEvent;
 import dev.hayate.protocol.FailureReason;
 import dev.hayate.swarm.AccessPolicy;
+import dev.hayate.swarm.AnnounceRateLimiter;
 import dev.hayate.swarm.ChronicleSwarmStore;
+import dev.hayate.swarm.FullScrape;
 import dev.hayate.swarm.SwarmOptions;
 import dev.hayate.swarm.SwarmStore;
 import dev.hayate.udp.UdpTracker;
@@ -192,6 +195,7 @@ public final class TrackerMain {
         private final ScheduledExecutorService sweeper;
         private final TrackerMetrics metrics;
         private AdminServer admin;
+        private FullScrape fullScrape;
         private boolean closed;
 
         private Tracker(
@@ -233,7 +237,7 @@ public final class TrackerMain {
             // Read the access list before opening anything, so a bad line stops start-up with nothing to undo.
             AccessPolicy access = AccessPolicy.load(
                     AccessPolicy.Mode.valueOf(config.accessMode().name()), config.accessFile());
-            SwarmStore store = ChronicleSwarmStore.open(new SwarmOptions(
+            ChronicleSwarmStore store = ChronicleSwarmStore.open(new SwarmOptions(
                     config.maxPeers(),
                     config.maxTorrents(),
                     config.storePath(),
@@ -247,14 +251,38 @@ public final class TrackerMain {
                 metrics.bindStore(
                         store::torrentCount, store::seederCount, store::leecherCount, store::peerCapacityUsed);
                 metrics.bindJvmAndProcess();
-                UdpTracker udp = config.udpEnabled() ? new UdpTracker(config, store, metrics, access) : null;
+                // One limiter for every adapter: an address has one budget whatever protocol it announces over.
+                AnnounceRateLimiter rateLimiter = AnnounceRateLimiter.create(
+                        config.announcesPerMinutePerAddress(),
+                        config.announceBurstPerAddress(),
+                        config.rateLimitSlots(),
+                        AnnounceRateLimiter.SYSTEM_CLOCK);
+                FullScrape fullScrape = config.fullScrape() == TrackerConfig.FullScrape.OFF
+                        ? null
+                        : new FullScrape(
+                                store::forEachSwarm, access, config.fullScrapeCacheSeconds(), System::nanoTime);
+                if (fullScrape != null) {
+                    metrics.bindFullScrape(fullScrape::builds, fullScrape::snapshotBytes, fullScrape::snapshotTorrents);
+                }
+                FullScrapeHandler fullScrapeHandler = fullScrape == null ? null : new FullScrapeHandler(fullScrape);
+                UdpTracker udp =
+                        config.udpEnabled() ? new UdpTracker(config, store, metrics, access, rateLimiter) : null;
                 TrackerServer http;
                 try {
-                    http = new TrackerServer(config, store, metrics, access);
+                    http = new TrackerServer(
+                            config,
+                            store,
+                            metrics,
+                            access,
+                            rateLimiter,
+                            config.fullScrape() == TrackerConfig.FullScrape.PUBLIC ? fullScrapeHandler : null);
                     http.start();
                 } catch (RuntimeException e) {
                     if (udp != null) {
                         udp.close();
+                    }
+                    if (fullScrape != null) {
+                        fullScrape.close();
                     }
                     throw e;
                 }
@@ -283,16 +311,25 @@ public final class TrackerMain {
                     sweeper.scheduleWithFixedDelay(access::reloadIfChanged, reload, reload, TimeUnit.SECONDS);
                 }
                 Tracker tracker = new Tracker(store, http, udp, sweeper, metrics);
+                tracker.fullScrape = fullScrape;
                 if (config.adminEnabled()) {
                     try {
-                        tracker.admin =
-                                new AdminServer(config, (PrometheusMeterRegistry) registry, store, metrics, version());
+                        tracker.admin = new AdminServer(
+                                config,
+                                (PrometheusMeterRegistry) registry,
+                                store,
+                                metrics,
+                                version(),
+                                config.fullScrape() == TrackerConfig.FullScrape.ADMIN ? fullScrapeHandler : null);
                         tracker.admin.start();
                     } catch (RuntimeException e) {
                         // e.g. the admin port is taken: undo what started; the store is closed below.
                         http.close();
                         if (udp != null) {
                             udp.close();
+                        }
+                        if (fullScrape != null) {
+                            fullScrape.close();
                         }
                         sweeper.shutdownNow();
                         metrics.close();
@@ -346,6 +383,9 @@ public final class TrackerMain {
             http.close();
             if (udp != null) {
                 udp.close();
+            }
+            if (fullScrape != null) {
+                fullScrape.close(); // waits for a build in progress: it reads the store
             }
             sweeper.shutdownNow();
             try {

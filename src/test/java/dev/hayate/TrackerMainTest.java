@@ -56,6 +56,8 @@ class TrackerMainTest {
         assertTrue(printed.contains("\nadmin.port=7071\n"), printed);
         assertTrue(printed.contains("\nadmin.enabled=false\n"), printed);
         assertTrue(printed.contains("\nadmin.host=127.0.0.1\n"), printed);
+        assertTrue(printed.contains("\nscrape.full=off\n"), printed);
+        assertTrue(printed.contains("\nlimits.announces_per_minute_per_address=0\n"), printed);
     }
 
     @Test

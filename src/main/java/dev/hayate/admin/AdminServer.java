@@ -49,6 +49,20 @@ public final class AdminServer implements AutoCloseable {
             SwarmStore store,
             TrackerMetrics metrics,
             String version) {
+        this(config, registry, store, metrics, version, null);
+    }
+
+    /**
+     * @param fullScrape answers {@code GET /scrape} ({@code scrape.full=admin}: the full scrape is served here only),
+     *     or {@code null}: {@code /scrape} is not found
+     */
+    public AdminServer(
+            TrackerConfig config,
+            PrometheusMeterRegistry registry,
+            SwarmStore store,
+            TrackerMetrics metrics,
+            String version,
+            HttpHandler fullScrape) {
         long startedNanos = System.nanoTime();
         AnnounceHistory history = new AnnounceHistory(metrics.announcesTotal());
         this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -68,7 +82,7 @@ public final class AdminServer implements AutoCloseable {
                 SAMPLE_PERIOD_SECONDS,
                 SAMPLE_PERIOD_SECONDS,
                 TimeUnit.SECONDS);
-        HttpHandler handler = new Handler(registry, () -> {
+        HttpHandler handler = new Handler(registry, fullScrape, () -> {
             long total = metrics.announcesTotal();
             return new StatusPage.Status(
                     version,
@@ -115,15 +129,17 @@ public final class AdminServer implements AutoCloseable {
         private static final HttpString X_CONTENT_TYPE_OPTIONS = new HttpString("X-Content-Type-Options");
 
         private final PrometheusMeterRegistry registry;
+        private final HttpHandler fullScrape;
         private final Supplier<StatusPage.Status> status;
 
-        Handler(PrometheusMeterRegistry registry, Supplier<StatusPage.Status> status) {
+        Handler(PrometheusMeterRegistry registry, HttpHandler fullScrape, Supplier<StatusPage.Status> status) {
             this.registry = registry;
+            this.fullScrape = fullScrape;
             this.status = status;
         }
 
         @Override
-        public void handleRequest(HttpServerExchange exchange) {
+        public void handleRequest(HttpServerExchange exchange) throws Exception {
             if (exchange.isInIoThread()) {
                 // Not the hot path: a scrape walks every meter, so it runs on a worker, off the IO thread.
                 exchange.dispatch(this);
@@ -146,6 +162,16 @@ public final class AdminServer implements AutoCloseable {
                 case "/metrics" -> {
                     exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE);
                     exchange.getResponseSender().send(registry.scrape(), StandardCharsets.UTF_8);
+                }
+                case "/scrape" -> {
+                    if (fullScrape == null) {
+                        text(exchange, StatusCodes.NOT_FOUND, "not found\n");
+                    } else if (!exchange.getQueryString().isEmpty()) {
+                        // Only the full scrape is served here; scrapes of given hashes stay on the tracker port.
+                        text(exchange, StatusCodes.BAD_REQUEST, "the admin /scrape is the full scrape: no query\n");
+                    } else {
+                        fullScrape.handleRequest(exchange);
+                    }
                 }
                 default -> text(exchange, StatusCodes.NOT_FOUND, "not found\n");
             }

@@ -58,6 +58,12 @@ public final class ConfigLoader {
         d.put("access.mode", "off");
         d.put("access.file", "");
         d.put("access.reload_seconds", "5");
+        // full scrape and per-address rate limits (issue 13)
+        d.put("scrape.full", "off");
+        d.put("scrape.full_cache_seconds", "300");
+        d.put("limits.announces_per_minute_per_address", "0");
+        d.put("limits.announce_burst_per_address", "30");
+        d.put("limits.address_slots", "65536");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -127,6 +133,9 @@ public final class ConfigLoader {
         if (accessMode != TrackerConfig.AccessMode.OFF && accessFile.isEmpty()) {
             throw new ConfigException("access.file: needed when access.mode is " + v.get("access.mode"));
         }
+        if (fullScrape(v, "scrape.full") == TrackerConfig.FullScrape.ADMIN && !bool(v, "admin.enabled")) {
+            throw new ConfigException("scrape.full: 'admin' needs admin.enabled=true (the admin listener serves it)");
+        }
         return new TrackerConfig(
                 hosts(v, "http.host"),
                 intIn(v, "http.port", 0, 65_535),
@@ -161,7 +170,33 @@ public final class ConfigLoader {
                 accessMode,
                 accessMode == TrackerConfig.AccessMode.OFF ? null : Path.of(accessFile),
                 intIn(v, "access.reload_seconds", 1, 86_400),
-                httpAcceptor(v, "http.acceptor"));
+                httpAcceptor(v, "http.acceptor"),
+                fullScrape(v, "scrape.full"),
+                intIn(v, "scrape.full_cache_seconds", 1, 86_400),
+                intIn(v, "limits.announces_per_minute_per_address", 0, 60_000),
+                intIn(v, "limits.announce_burst_per_address", 1, 100_000),
+                powerOfTwo(v, "limits.address_slots", 1 << 10, 1 << 24));
+    }
+
+    private static TrackerConfig.FullScrape fullScrape(Map<String, String> v, String key) {
+        switch (v.get(key).toLowerCase(java.util.Locale.ROOT)) {
+            case "off":
+                return TrackerConfig.FullScrape.OFF;
+            case "admin":
+                return TrackerConfig.FullScrape.ADMIN;
+            case "public":
+                return TrackerConfig.FullScrape.PUBLIC;
+            default:
+                throw new ConfigException(key + ": '" + v.get(key) + "' must be off, admin or public");
+        }
+    }
+
+    private static int powerOfTwo(Map<String, String> v, String key, int min, int max) {
+        int n = intIn(v, key, min, max);
+        if (Integer.bitCount(n) != 1) {
+            throw new ConfigException(key + ": " + n + " must be a power of two");
+        }
+        return n;
     }
 
     private static TrackerConfig.HttpAcceptor httpAcceptor(Map<String, String> v, String key) {

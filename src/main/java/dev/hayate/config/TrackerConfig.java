@@ -42,6 +42,11 @@ import java.util.List;
  * @param accessFile {@code access.file}; {@code null} when {@code access.mode=off}
  * @param accessReloadSeconds {@code access.reload_seconds}
  * @param httpAcceptor {@code http.acceptor}: who accepts HTTP connections
+ * @param fullScrape {@code scrape.full}: where a scrape without info_hash answers every torrent
+ * @param fullScrapeCacheSeconds {@code scrape.full_cache_seconds}: the full scrape is rebuilt at most this often
+ * @param announcesPerMinutePerAddress {@code limits.announces_per_minute_per_address}; 0 means no limit
+ * @param announceBurstPerAddress {@code limits.announce_burst_per_address}: announces an idle address may send at once
+ * @param rateLimitSlots {@code limits.address_slots}: entries of the fixed rate-limit table (a power of two)
  */
 public record TrackerConfig(
         List<String> httpHosts,
@@ -77,7 +82,22 @@ public record TrackerConfig(
         AccessMode accessMode,
         Path accessFile,
         int accessReloadSeconds,
-        HttpAcceptor httpAcceptor) {
+        HttpAcceptor httpAcceptor,
+        FullScrape fullScrape,
+        int fullScrapeCacheSeconds,
+        int announcesPerMinutePerAddress,
+        int announceBurstPerAddress,
+        int rateLimitSlots) {
+
+    /** {@code scrape.full}: where {@code /scrape} without an info_hash answers every torrent (BEP 48). */
+    public enum FullScrape {
+        /** Nowhere: a scrape without info_hash gets "missing info_hash" (the default). */
+        OFF,
+        /** On the admin listener only. */
+        ADMIN,
+        /** On the public HTTP listeners. */
+        PUBLIC
+    }
 
     /** {@code http.acceptor}: who accepts HTTP connections. */
     public enum HttpAcceptor {

@@ -11,6 +11,7 @@ import dev.hayate.protocol.QueryScanner;
 import dev.hayate.protocol.ScrapeRequest;
 import dev.hayate.protocol.ScrapeResponse;
 import dev.hayate.swarm.AccessPolicy;
+import dev.hayate.swarm.AnnounceRateLimiter;
 import dev.hayate.swarm.SwarmStore;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -50,9 +51,31 @@ public final class TrackerHandler implements HttpHandler {
     private final boolean resolveForwarded;
     private final ThreadLocal<Scratch> scratch;
     private final AccessPolicy access;
+    private final AnnounceRateLimiter rateLimiter;
+    /** {@link FailureReason#RATE_LIMITED} with {@code announce.min_interval_seconds}, encoded once. */
+    private final byte[] rateLimitedBody;
+    /** Answers {@code /scrape} without info_hash when {@code scrape.full=public}; {@code null} otherwise. */
+    private final HttpHandler fullScrape;
 
     public TrackerHandler(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
+        this(config, store, metrics, access, AnnounceRateLimiter.OFF, null);
+    }
+
+    /**
+     * @param rateLimiter charged once per announce that passed parsing and the access list, before the store
+     * @param fullScrape serves a scrape without info_hash, or {@code null}: such a scrape gets "missing info_hash"
+     */
+    public TrackerHandler(
+            TrackerConfig config,
+            SwarmStore store,
+            TrackerMetrics metrics,
+            AccessPolicy access,
+            AnnounceRateLimiter rateLimiter,
+            HttpHandler fullScrape) {
         this.access = access;
+        this.rateLimiter = rateLimiter;
+        this.fullScrape = fullScrape;
+        this.rateLimitedBody = FailureReason.RATE_LIMITED.httpBodyWithMinInterval(config.minAnnounceIntervalSeconds());
         this.store = store;
         this.metrics = metrics;
         this.addressResolver = new PeerAddressResolver(config.trustedProxies());
@@ -111,7 +134,7 @@ public final class TrackerHandler implements HttpHandler {
             } else {
                 scrape(exchange, s);
             }
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             // A bug, not a client's mistake: answer, keep serving, and let the log show it.
             TrackerServer.LOG.error("request failed: {}", e.toString(), e);
             if (!exchange.isResponseStarted()) {
@@ -133,6 +156,13 @@ public final class TrackerHandler implements HttpHandler {
             return;
         }
         int addressLength = peerAddress(exchange, s);
+        if (!rateLimiter.tryAcquire(s.address, addressLength)) {
+            // Nothing is stored: the limited announce never reaches the store.
+            metrics.rateLimited(TrackerMetrics.PROTOCOL_HTTP);
+            System.arraycopy(rateLimitedBody, 0, s.out, 0, rateLimitedBody.length);
+            send(exchange, s, StatusCodes.OK, rateLimitedBody.length);
+            return;
+        }
         byte[] peerAddress = s.address;
         int peerAddressLength = addressLength;
         if (policy.allowIpParam() && request.ipLength != 0) {
@@ -167,12 +197,18 @@ public final class TrackerHandler implements HttpHandler {
         send(exchange, s, StatusCodes.OK, length);
     }
 
-    private void scrape(HttpServerExchange exchange, Scratch s) {
+    private void scrape(HttpServerExchange exchange, Scratch s) throws Exception {
         ScrapeRequest request = s.scrape;
         FailureReason failure = s.scanner.scanScrape(exchange.getQueryString(), request);
         if (failure == null && request.count == 0) {
-            // A full scrape (no info_hash) is not offered: on a public tracker it is a large, cheap-to-ask
-            // denial of service.
+            if (fullScrape != null) {
+                // scrape.full=public: served from the background-built snapshot, never built here.
+                fullScrape.handleRequest(exchange);
+                metrics.scrape(TrackerMetrics.PROTOCOL_HTTP);
+                return;
+            }
+            // By default a full scrape (no info_hash) is not offered: on a public tracker it is a large,
+            // cheap-to-ask denial of service (scrape.full turns it on, cached).
             failure = FailureReason.MISSING_INFO_HASH;
         }
         if (failure != null) {

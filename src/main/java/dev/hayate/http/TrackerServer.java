@@ -3,6 +3,7 @@ package dev.hayate.http;
 import dev.hayate.config.TrackerConfig;
 import dev.hayate.metrics.TrackerMetrics;
 import dev.hayate.swarm.AccessPolicy;
+import dev.hayate.swarm.AnnounceRateLimiter;
 import dev.hayate.swarm.SwarmStore;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -47,8 +48,22 @@ public final class TrackerServer implements AutoCloseable {
     private final List<PerThreadAcceptor> acceptors = new ArrayList<>();
 
     public TrackerServer(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
+        this(config, store, metrics, access, AnnounceRateLimiter.OFF, null);
+    }
+
+    /**
+     * @param rateLimiter the per-address announce limit, shared with the other adapters
+     * @param fullScrape answers {@code /scrape} without info_hash ({@code scrape.full=public}), or {@code null}
+     */
+    public TrackerServer(
+            TrackerConfig config,
+            SwarmStore store,
+            TrackerMetrics metrics,
+            AccessPolicy access,
+            AnnounceRateLimiter rateLimiter,
+            FullScrapeHandler fullScrape) {
         this.config = config;
-        this.handler = new TrackerHandler(config, store, metrics, access);
+        this.handler = new TrackerHandler(config, store, metrics, access, rateLimiter, fullScrape);
         if (config.httpAcceptor() == TrackerConfig.HttpAcceptor.XNIO) {
             Undertow.Builder builder = Undertow.builder()
                     .setIoThreads(config.httpIoThreads())

@@ -1,6 +1,7 @@
 package dev.hayate.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -34,9 +35,11 @@ public final class TrackerMetrics implements AutoCloseable {
     private final Counter peersExpired;
     private final Counter udpConnects;
     private final Counter udpDropped;
+    private final Counter[] rateLimited;
     private final Timer[] requestLatency;
     private final MeterRegistry registry;
     private JvmGcMetrics gcMetrics;
+    private DoubleSupplier fullScrapeBuilds;
 
     /**
      * @param eventNames tag values for announce events, indexed by the caller's event ordinal
@@ -84,6 +87,13 @@ public final class TrackerMetrics implements AutoCloseable {
         udpDropped = Counter.builder("hayate.udp.dropped")
                 .description("UDP packets dropped unanswered: malformed, or with an invalid connection id")
                 .register(registry);
+        rateLimited = new Counter[PROTOCOLS.length];
+        for (int p = 0; p < PROTOCOLS.length; p++) {
+            rateLimited[p] = Counter.builder("hayate.rate.limited")
+                    .description("Announces refused by limits.announces_per_minute_per_address, by protocol")
+                    .tag("protocol", PROTOCOLS[p])
+                    .register(registry);
+        }
         peersExpired = Counter.builder("hayate.peers.expired")
                 .description("Peers removed by expiry")
                 .register(registry);
@@ -100,6 +110,20 @@ public final class TrackerMetrics implements AutoCloseable {
         gauge("hayate.seeders", "Seeders stored", seeders);
         gauge("hayate.leechers", "Leechers stored", leechers);
         gauge("hayate.store.capacity.used", "Peers stored as a fraction of store.max_peers", capacityUsed);
+    }
+
+    /**
+     * Registers the full-scrape meters ({@code scrape.full} on); call once at start-up. {@code builds} counts
+     * snapshot builds (one build serves every request within {@code scrape.full_cache_seconds}).
+     */
+    public void bindFullScrape(DoubleSupplier builds, DoubleSupplier bytes, DoubleSupplier torrents) {
+        // A function counter holds its object weakly and has no strongReference option: this field keeps it.
+        fullScrapeBuilds = builds;
+        FunctionCounter.builder("hayate.full.scrape.builds", builds, DoubleSupplier::getAsDouble)
+                .description("Full-scrape snapshots built")
+                .register(registry);
+        gauge("hayate.full.scrape.bytes", "Size of the current full-scrape snapshot, gzip-compressed", bytes);
+        gauge("hayate.full.scrape.torrents", "Torrents in the current full-scrape snapshot", torrents);
     }
 
     private void gauge(String name, String description, DoubleSupplier value) {
@@ -154,6 +178,11 @@ public final class TrackerMetrics implements AutoCloseable {
 
     public void udpDropped() {
         udpDropped.increment();
+    }
+
+    /** An announce refused by the per-address rate limit; nothing was stored. */
+    public void rateLimited(int protocol) {
+        rateLimited[protocol].increment();
     }
 
     public void peersExpired(long count) {

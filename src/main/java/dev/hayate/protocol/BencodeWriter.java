@@ -216,6 +216,33 @@ public final class BencodeWriter {
         return p;
     }
 
+    /** The most bytes {@link #writeFullScrapeEntry} writes. */
+    public static final int FULL_SCRAPE_ENTRY_MAX_LENGTH = SCRAPE_ENTRY_MAX_LENGTH;
+
+    /**
+     * The opening of a full scrape ({@code d5:filesd}); entries follow in raw byte order of their hashes, then
+     * {@link #FULL_SCRAPE_END}. Do not modify.
+     */
+    public static final byte[] FULL_SCRAPE_START = ascii("d5:filesd");
+
+    /** {@code ee}: closes the {@code files} dictionary and the top-level one. Do not modify. */
+    public static final byte[] FULL_SCRAPE_END = {'e', 'e'};
+
+    /**
+     * One entry of a full scrape (BEP 48): {@code 20:<hash>d8:completei..e10:downloadedi..e10:incompletei..ee}, the
+     * same form as {@link #writeScrape}'s. The caller writes entries in raw byte order of their hashes.
+     */
+    public static int writeFullScrapeEntry(
+            byte[] hashes, int hashOffset, int complete, int downloaded, int incomplete, byte[] out, int offset) {
+        int p = writeBytes(hashes, hashOffset, AnnounceRequest.INFO_HASH_LENGTH, out, offset);
+        out[p++] = 'd';
+        p = writeKeyInt(COMPLETE, complete, out, p);
+        p = writeKeyInt(DOWNLOADED, downloaded, out, p);
+        p = writeKeyInt(INCOMPLETE, incomplete, out, p);
+        out[p++] = 'e';
+        return p;
+    }
+
     /** Stable insertion sort of indices: scrapes hold few hashes, and this allocates nothing. */
     private static void sortHashes(ScrapeRequest req, int[] order, int count) {
         byte[] hashes = req.infoHashes;

@@ -24,7 +24,9 @@ public enum FailureReason {
     NOT_FOUND("not found: use /announce or /scrape"),
     METHOD_NOT_ALLOWED("method not allowed: use GET"),
     INTERNAL_ERROR("internal error"),
-    TORRENT_NOT_ALLOWED("torrent not allowed on this tracker");
+    TORRENT_NOT_ALLOWED("torrent not allowed on this tracker"),
+    /** Over {@code limits.announces_per_minute_per_address}; HTTP adds {@code min interval}, see below. */
+    RATE_LIMITED("rate limited");
 
     private final String text;
     private final byte[] textBytes;
@@ -44,6 +46,15 @@ public enum FailureReason {
     /** The text as ASCII bytes (for a BEP 15 error packet). Do not modify. */
     public byte[] textBytes() {
         return textBytes;
+    }
+
+    /**
+     * {@code d14:failure reason<len>:<text>12:min intervali<seconds>ee}: the failure with a {@code min interval} a
+     * client should wait before it announces again (keys in raw byte order, BEP 3). Built once, at start-up.
+     */
+    public byte[] httpBodyWithMinInterval(int minIntervalSeconds) {
+        return ("d14:failure reason" + textBytes.length + ":" + text + "12:min intervali" + minIntervalSeconds + "ee")
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     /** The whole bencoded HTTP body, {@code d14:failure reason<len>:<text>e}. Do not modify. */

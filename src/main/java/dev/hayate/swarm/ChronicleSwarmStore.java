@@ -964,6 +964,66 @@ public final class ChronicleSwarmStore implements SwarmStore {
         out.count = n;
     }
 
+    // ------------------------------------------------------------------------------------------------ full scrape
+
+    /**
+     * Calls {@code visitor} once for every swarm with its counts, for the full scrape ({@link FullScrape}; a background
+     * thread, never an IO thread). Each segment's keys and counts are copied out under that segment's lock only, as
+     * {@link #sweep} reads them, and the visitor runs after the lock is released, so however slow it is, no announce
+     * waits for it. Each swarm's counts are those of the moment its segment was read. Stops with an
+     * {@link IllegalStateException} if the store is closed meanwhile.
+     */
+    public void forEachSwarm(FullScrape.Visitor visitor) {
+        SegmentCopy copy = new SegmentCopy();
+        int segments = swarms.segments();
+        for (int segment = 0; segment < segments; segment++) {
+            copy.count = 0;
+            synchronized (sweepLock) { // close() takes it too: never read a closed map
+                if (closed) {
+                    throw new IllegalStateException("store closed");
+                }
+                try (MapSegmentContext<byte[], SwarmValue, ?> c = swarms.segmentContext(segment)) {
+                    c.forEachSegmentEntry(copy);
+                }
+            }
+            for (int i = 0; i < copy.count; i++) {
+                visitor.swarm(copy.hashes, i * INFO_HASH_LENGTH, copy.seeders[i], copy.leechers[i], copy.downloaded[i]);
+            }
+        }
+    }
+
+    /** One segment's keys and counts; grows to the largest segment. */
+    private static final class SegmentCopy implements Consumer<MapEntry<byte[], SwarmValue>> {
+        final byte[] header = new byte[HEADER_LENGTH];
+        byte[] hashes = new byte[INFO_HASH_LENGTH * 256];
+        int[] seeders = new int[256];
+        int[] leechers = new int[256];
+        long[] downloaded = new long[256];
+        int count;
+
+        @Override
+        public void accept(MapEntry<byte[], SwarmValue> entry) {
+            Data<SwarmValue> d = entry.value();
+            if (d.size() < HEADER_LENGTH) {
+                return;
+            }
+            d.bytes().read(d.offset(), header, 0, HEADER_LENGTH);
+            if (count == seeders.length) {
+                int size = count * 2;
+                hashes = Arrays.copyOf(hashes, size * INFO_HASH_LENGTH);
+                seeders = Arrays.copyOf(seeders, size);
+                leechers = Arrays.copyOf(leechers, size);
+                downloaded = Arrays.copyOf(downloaded, size);
+            }
+            Data<byte[]> k = entry.key();
+            k.bytes().read(k.offset(), hashes, count * INFO_HASH_LENGTH, INFO_HASH_LENGTH);
+            seeders[count] = seeders(header);
+            leechers[count] = leechers(header);
+            downloaded[count] = downloaded(header);
+            count++;
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ expiry
 
     /**

@@ -10,6 +10,7 @@ import dev.hayate.protocol.InetText;
 import dev.hayate.protocol.UdpCodec;
 import dev.hayate.protocol.UdpRequest;
 import dev.hayate.swarm.AccessPolicy;
+import dev.hayate.swarm.AnnounceRateLimiter;
 import dev.hayate.swarm.SwarmStore;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -60,9 +61,21 @@ public final class UdpTracker implements AutoCloseable {
     private final List<InetSocketAddress> addresses = new ArrayList<>();
     private volatile boolean running;
     private final AccessPolicy access;
+    private final AnnounceRateLimiter rateLimiter;
 
     public UdpTracker(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
+        this(config, store, metrics, access, AnnounceRateLimiter.OFF);
+    }
+
+    /** @param rateLimiter the per-address announce limit, shared with the other adapters */
+    public UdpTracker(
+            TrackerConfig config,
+            SwarmStore store,
+            TrackerMetrics metrics,
+            AccessPolicy access,
+            AnnounceRateLimiter rateLimiter) {
         this.access = access;
+        this.rateLimiter = rateLimiter;
         this.store = store;
         this.metrics = metrics;
         this.connectionIds = new ConnectionIds(config.udpConnectionIdTtlSeconds());
@@ -194,6 +207,14 @@ public final class UdpTracker implements AutoCloseable {
         if (!access.allows(a.infoHash)) {
             // The sender proved its address with a connection id, so an error packet is safe to send.
             fail(ch, loop, source, FailureReason.TORRENT_NOT_ALLOWED, Integer.MAX_VALUE);
+            return;
+        }
+        if (!rateLimiter.tryAcquire(loop.address, loop.addressLength)) {
+            // Over the per-address limit: an error packet (the connection id proved the address, and the reply is
+            // smaller than the request) and nothing stored.
+            metrics.rateLimited(TrackerMetrics.PROTOCOL_UDP);
+            UdpCodec.writeError(out, req.transactionId, FailureReason.RATE_LIMITED);
+            send(ch, out, source);
             return;
         }
         boolean v6 = loop.addressLength == 16;

@@ -223,4 +223,53 @@ class ConfigLoaderTest {
                 () -> ConfigLoader.load(new Properties(), Map.of("http.request_timeout_seconds", "0")));
         assertTrue(timeout.getMessage().contains("http.request_timeout_seconds"), timeout.getMessage());
     }
+
+    @Test
+    void shouldReadFullScrapeAndRateLimitKeysWhenSetAndKeepThemOffByDefault() {
+        TrackerConfig d = TrackerConfig.defaults();
+        assertEquals(TrackerConfig.FullScrape.OFF, d.fullScrape());
+        assertEquals(300, d.fullScrapeCacheSeconds());
+        assertEquals(0, d.announcesPerMinutePerAddress());
+        assertEquals(30, d.announceBurstPerAddress());
+        assertEquals(65_536, d.rateLimitSlots());
+        TrackerConfig c = ConfigLoader.load(
+                new Properties(),
+                Map.of(
+                        "scrape.full", "PUBLIC",
+                        "scrape.full_cache_seconds", "60",
+                        "limits.announces_per_minute_per_address", "20",
+                        "limits.announce_burst_per_address", "5",
+                        "limits.address_slots", "1024"));
+        assertEquals(TrackerConfig.FullScrape.PUBLIC, c.fullScrape());
+        assertEquals(60, c.fullScrapeCacheSeconds());
+        assertEquals(20, c.announcesPerMinutePerAddress());
+        assertEquals(5, c.announceBurstPerAddress());
+        assertEquals(1024, c.rateLimitSlots());
+        assertEquals(
+                TrackerConfig.FullScrape.ADMIN,
+                ConfigLoader.load(new Properties(), Map.of("scrape.full", "admin"))
+                        .fullScrape());
+    }
+
+    @Test
+    void shouldFailNamingTheKeyWhenAFullScrapeOrRateLimitValueIsInvalid() {
+        Map<String, String> bad = Map.of(
+                "scrape.full", "everyone",
+                "scrape.full_cache_seconds", "0",
+                "limits.announces_per_minute_per_address", "-1",
+                "limits.announce_burst_per_address", "0",
+                "limits.address_slots", "1000");
+        bad.forEach((key, value) -> {
+            ConfigException e = assertThrows(
+                    ConfigException.class, () -> ConfigLoader.load(new Properties(), Map.of(key, value)), key);
+            assertTrue(e.getMessage().startsWith(key + ":"), e.getMessage());
+        });
+        ConfigException e = assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.load(new Properties(), Map.of("scrape.full", "admin", "admin.enabled", "false")));
+        assertTrue(e.getMessage().startsWith("scrape.full:"), e.getMessage());
+        assertThrows(
+                ConfigException.class,
+                () -> ConfigLoader.load(new Properties(), Map.of("limits.address_slots", "33554432")));
+    }
 }

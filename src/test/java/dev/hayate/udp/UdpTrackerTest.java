@@ -78,8 +78,13 @@ class UdpTrackerTest {
         final InetSocketAddress server;
 
         Client(InetSocketAddress server) throws IOException {
+            this(server, server.getAddress());
+        }
+
+        /** A client sending from {@code local} (another loopback address, to be a second peer address). */
+        Client(InetSocketAddress server, java.net.InetAddress local) throws IOException {
             this.server = server;
-            socket = new DatagramSocket(new InetSocketAddress(server.getAddress(), 0));
+            socket = new DatagramSocket(new InetSocketAddress(local, 0));
             socket.setSoTimeout(2_000);
         }
 

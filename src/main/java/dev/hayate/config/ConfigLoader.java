@@ -58,6 +58,11 @@ public final class ConfigLoader {
         d.put("access.mode", "off");
         d.put("access.file", "");
         d.put("access.reload_seconds", "5");
+        d.put("https.host", "");
+        d.put("https.port", "443");
+        d.put("tls.cert_file", "");
+        d.put("tls.key_file", "");
+        d.put("tls.reload_seconds", "60");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -127,6 +132,20 @@ public final class ConfigLoader {
         if (accessMode != TrackerConfig.AccessMode.OFF && accessFile.isEmpty()) {
             throw new ConfigException("access.file: needed when access.mode is " + v.get("access.mode"));
         }
+        List<String> httpsHosts = v.get("https.host").isEmpty() ? List.of() : hosts(v, "https.host");
+        int httpsPort = intIn(v, "https.port", 0, 65_535);
+        Path certFile = null;
+        Path keyFile = null;
+        if (!httpsHosts.isEmpty()) {
+            if (httpsPort != 0 && httpsPort == intIn(v, "http.port", 0, 65_535)) {
+                throw new ConfigException("https.port (" + httpsPort + ") must differ from http.port");
+            }
+            if (bool(v, "admin.enabled") && httpsPort != 0 && httpsPort == adminPort) {
+                throw new ConfigException("https.port (" + httpsPort + ") must differ from admin.port");
+            }
+            certFile = readableFile(v, "tls.cert_file", "https.host is set");
+            keyFile = readableFile(v, "tls.key_file", "https.host is set");
+        }
         return new TrackerConfig(
                 hosts(v, "http.host"),
                 intIn(v, "http.port", 0, 65_535),
@@ -161,7 +180,25 @@ public final class ConfigLoader {
                 accessMode,
                 accessMode == TrackerConfig.AccessMode.OFF ? null : Path.of(accessFile),
                 intIn(v, "access.reload_seconds", 1, 86_400),
-                httpAcceptor(v, "http.acceptor"));
+                httpAcceptor(v, "http.acceptor"),
+                httpsHosts,
+                httpsPort,
+                certFile,
+                keyFile,
+                intIn(v, "tls.reload_seconds", 0, 86_400));
+    }
+
+    /** A file that must exist and be readable now; its content is checked by whoever reads it. */
+    private static Path readableFile(Map<String, String> v, String key, String why) {
+        String s = v.get(key);
+        if (s.isEmpty()) {
+            throw new ConfigException(key + ": needed when " + why);
+        }
+        Path p = Path.of(s);
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            throw new ConfigException(key + ": '" + s + "' is not a readable file");
+        }
+        return p;
     }
 
     private static TrackerConfig.HttpAcceptor httpAcceptor(Map<String, String> v, String key) {

@@ -42,6 +42,11 @@ import java.util.List;
  * @param accessFile {@code access.file}; {@code null} when {@code access.mode=off}
  * @param accessReloadSeconds {@code access.reload_seconds}
  * @param httpAcceptor {@code http.acceptor}: who accepts HTTP connections
+ * @param httpsHosts {@code https.host}: addresses of the HTTPS listener; empty means HTTPS is off
+ * @param httpsPort {@code https.port}
+ * @param tlsCertFile {@code tls.cert_file}: PEM certificate chain, leaf first; {@code null} when HTTPS is off
+ * @param tlsKeyFile {@code tls.key_file}: PEM private key; {@code null} when HTTPS is off
+ * @param tlsReloadSeconds {@code tls.reload_seconds}: seconds between checks of the two files; 0 never checks
  */
 public record TrackerConfig(
         List<String> httpHosts,
@@ -77,7 +82,12 @@ public record TrackerConfig(
         AccessMode accessMode,
         Path accessFile,
         int accessReloadSeconds,
-        HttpAcceptor httpAcceptor) {
+        HttpAcceptor httpAcceptor,
+        List<String> httpsHosts,
+        int httpsPort,
+        Path tlsCertFile,
+        Path tlsKeyFile,
+        int tlsReloadSeconds) {
 
     /** {@code http.acceptor}: who accepts HTTP connections. */
     public enum HttpAcceptor {
@@ -101,6 +111,12 @@ public record TrackerConfig(
         httpHosts = List.copyOf(httpHosts);
         trustedProxies = List.copyOf(trustedProxies);
         udpHosts = List.copyOf(udpHosts);
+        httpsHosts = List.copyOf(httpsHosts);
+    }
+
+    /** Whether the HTTPS listener is on ({@code https.host} is not empty). */
+    public boolean httpsEnabled() {
+        return !httpsHosts.isEmpty();
     }
 
     /** The {@code announce.*} keys both adapters answer with; the one place they are copied from the config. */

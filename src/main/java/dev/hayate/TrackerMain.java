@@ -331,11 +331,6 @@ public final class TrackerMain {
             return http.httpsAddresses();
         }
 
-        /** Checks the certificate files now (as every {@code tls.reload_seconds} does); for tests. */
-        public void reloadTlsIfChanged() {
-            http.reloadTlsIfChanged();
-        }
-
         /** Open HTTP connections over all listeners; -1 with {@code http.acceptor=xnio} (XNIO does not say). */
         public int openHttpConnections() {
             return http.openConnections();

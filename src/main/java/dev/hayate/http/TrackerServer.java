@@ -221,11 +221,6 @@ public final class TrackerServer implements AutoCloseable {
         }
     }
 
-    /** The HTTPS certificates, {@code null} when {@code https.host} is empty. */
-    public TlsCertificates tls() {
-        return tls;
-    }
-
     /** The bound HTTPS addresses; empty when HTTPS is off. */
     public List<InetSocketAddress> httpsAddresses() {
         List<InetSocketAddress> out = new ArrayList<>();

@@ -145,6 +145,29 @@ class HttpsTest {
     }
 
     @Test
+    void shouldTakeThePeerAddressFromXForwardedForWhenTheHttpsClientIsATrustedProxy() throws Exception {
+        Leaf leaf = certs.leaf("proxy", KeyFormat.EC_PKCS8);
+        try (Tracker t = start(leaf, Map.of("http.trusted_proxies", "127.0.0.1/32"))) {
+            HttpClient client = HttpClient.newBuilder()
+                    .sslContext(certs.clientContext())
+                    .proxy(HttpClient.Builder.NO_PROXY)
+                    .build();
+            HttpResponse<byte[]> seed = client.send(
+                    HttpRequest.newBuilder(URI.create(https(t) + announce(7001, 0)))
+                            .header("X-Forwarded-For", "198.51.100.7")
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, seed.statusCode());
+            HttpResponse<byte[]> r = get(https(t) + announce(7002, 1000));
+            Map<String, Object> d = Bencode.dict(Bencode.decode(r.body()));
+            assertArrayEquals(
+                    new byte[] {(byte) 198, 51, 100, 7, (byte) (7001 >> 8), (byte) (7001 & 0xff)},
+                    Bencode.string(d.get("peers")).getBytes(StandardCharsets.ISO_8859_1),
+                    "the seeder is stored with the forwarded address");
+        }
+    }
+
+    @Test
     void shouldFailTheHandshakeWhenTheClientDoesNotTrustTheCertificate() throws Exception {
         Leaf leaf = certs.leaf("untrusted", KeyFormat.EC_PKCS8);
         try (Tracker t = start(leaf, Map.of())) {

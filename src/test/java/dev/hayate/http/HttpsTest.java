@@ -184,6 +184,26 @@ class HttpsTest {
     }
 
     @Test
+    void shouldCloseAConnectionWhenItStallsBeforeOrInsideItsHandshake() throws Exception {
+        Leaf leaf = certs.leaf("stall", KeyFormat.EC_PKCS8);
+        try (Tracker t = start(leaf, Map.of("http.idle_timeout_seconds", "1", "http.request_timeout_seconds", "1"))) {
+            InetSocketAddress a = t.httpsAddresses().get(0);
+            // Nothing at all, and the first 5 bytes of a TLS handshake record (a ClientHello that never finishes).
+            for (byte[] sent : new byte[][] {{}, {0x16, 0x03, 0x01, 0x02, 0x00}}) {
+                try (Socket s = new Socket()) {
+                    s.connect(a, 5000);
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write(sent);
+                    long start = System.nanoTime();
+                    assertEquals(-1, s.getInputStream().read(), "the server closes the stalled connection");
+                    long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+                    assertTrue(waitedMillis < 8_000, "closed after " + waitedMillis + " ms");
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldNotAnswerPlainHttpWhenItIsSentToTheHttpsPort() throws Exception {
         Leaf leaf = certs.leaf("plain", KeyFormat.EC_PKCS8);
         try (Tracker t = start(leaf, Map.of());

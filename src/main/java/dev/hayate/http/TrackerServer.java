@@ -173,12 +173,18 @@ public final class TrackerServer implements AutoCloseable {
                         lowWater(config.httpMaxConnections()),
                         openListener));
             }
-            if (tls != null) {
-                openHttps(worker);
-            }
         } catch (IOException e) {
             close();
             throw new UncheckedIOException("cannot open the HTTP listener: " + e.getMessage(), e);
+        }
+        if (tls != null) {
+            try {
+                openHttps(worker);
+            } catch (IOException e) {
+                close();
+                throw new UncheckedIOException(
+                        "cannot open the HTTPS listener (https.port " + config.httpsPort() + "): " + e.getMessage(), e);
+            }
         }
     }
 

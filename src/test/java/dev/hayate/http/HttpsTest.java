@@ -284,6 +284,22 @@ class HttpsTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"per_thread", "xnio"})
+    void shouldFailStartUpSayingHttpsWhenTheHttpsPortIsTaken(String acceptor) throws Exception {
+        Leaf leaf = certs.leaf("taken-" + acceptor, KeyFormat.EC_PKCS8);
+        try (java.net.ServerSocket taken = new java.net.ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            RuntimeException e = assertThrows(
+                    RuntimeException.class,
+                    () -> start(
+                            leaf,
+                            Map.of("https.port", Integer.toString(taken.getLocalPort()), "http.acceptor", acceptor)));
+            String all = e + " " + e.getCause();
+            assertTrue(all.contains("HTTPS") || all.contains("Address already in use"), all);
+        }
+    }
+
     /** Copies log output to the real stdout and to a buffer the test reads. */
     private static final class Tee extends OutputStream {
         private final OutputStream a;

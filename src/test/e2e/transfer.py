@@ -324,7 +324,8 @@ class Aria2:
             "--file-allocation=none",
             "--allow-overwrite=true",
             "--auto-save-interval=0",
-            "--check-certificate=false",
+        ] + (["--check-certificate=true", "--ca-certificate=" + CA_FILE] if CA_FILE
+             else ["--check-certificate=false"]) + [
             "--rpc-save-upload-metadata=false",
             "--bt-max-peers=10",
         ]
@@ -442,6 +443,8 @@ class Libtorrent:
             "ignore_limits_on_local_network": True,
             "rate_limit_ip_overhead": False,
             "proxy_type": 0,
+            # https:// trackers: verify the certificate (against SSL_CERT_FILE, set from --ca-file).
+            "validate_https_trackers": True,
             "alert_mask": _alert_mask(),
         }
 
@@ -557,6 +560,10 @@ def _alert_mask():
 
 CLIENTS = {"aria2": Aria2, "libtorrent": Libtorrent}
 
+# --ca-file: the CA that signed an https:// tracker's certificate (aria2 gets it as --ca-certificate; OpenSSL in
+# libtorrent and in this script's scrape reads it from SSL_CERT_FILE).
+CA_FILE = None
+
 
 # --------------------------------------------------------------------------
 
@@ -580,11 +587,16 @@ def main():
     ap.add_argument("--whitelist-hup-pid", type=int,
                     help="send SIGHUP to this pid after writing --whitelist (opentracker reload)")
     ap.add_argument("--keep", action="store_true", help="keep the temp workdir even on PASS")
+    ap.add_argument("--ca-file", help="PEM CA certificate that every client trusts for an https:// tracker")
     args = ap.parse_args()
+    if args.ca_file:
+        global CA_FILE
+        CA_FILE = os.path.abspath(args.ca_file)
+        os.environ["SSL_CERT_FILE"] = CA_FILE
 
     scheme = urllib.parse.urlsplit(args.announce).scheme
-    if scheme not in ("http", "udp"):
-        ap.error("--announce must be http:// or udp://")
+    if scheme not in ("http", "https", "udp"):
+        ap.error("--announce must be http://, https:// or udp://")
     if args.seeder == args.leecher:
         ap.error("--seeder and --leecher must differ")
     if args.size <= 0:

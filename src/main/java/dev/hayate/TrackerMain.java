@@ -116,10 +116,12 @@ public final class TrackerMain {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(tracker::close, "hayate-shutdown"));
         LOG.info(
-                "Hayate {} on JDK {}: http {} ; udp {} ; admin {} ; store {} (max {} peers, {} torrents) ; config {}",
+                "Hayate {} on JDK {}: http {} ; https {} ; udp {} ; admin {} ; store {} (max {} peers, {} torrents) ;"
+                        + " config {}",
                 version(),
                 Runtime.version(),
                 tracker.httpAddresses(),
+                config.httpsEnabled() ? tracker.httpsAddresses() : "off",
                 config.udpEnabled() ? tracker.udpAddresses() : "off",
                 config.adminEnabled() ? "http:/" + tracker.adminAddress() + " (/metrics, /)" : "off",
                 config.storePath() == null
@@ -306,6 +308,20 @@ public final class TrackerMain {
                         period,
                         period,
                         TimeUnit.SECONDS);
+                if (config.httpsEnabled() && config.tlsReloadSeconds() > 0) {
+                    long reload = config.tlsReloadSeconds();
+                    sweeper.scheduleWithFixedDelay(
+                            () -> {
+                                try {
+                                    http.reloadTlsIfChanged();
+                                } catch (RuntimeException e) {
+                                    LOG.error("TLS reload failed: {}", e.toString(), e);
+                                }
+                            },
+                            reload,
+                            reload,
+                            TimeUnit.SECONDS);
+                }
                 if (access.mode() != AccessPolicy.Mode.OFF) {
                     long reload = config.accessReloadSeconds();
                     sweeper.scheduleWithFixedDelay(access::reloadIfChanged, reload, reload, TimeUnit.SECONDS);
@@ -345,6 +361,11 @@ public final class TrackerMain {
 
         public List<InetSocketAddress> httpAddresses() {
             return http.addresses();
+        }
+
+        /** The bound HTTPS addresses; empty when {@code https.host} is empty. */
+        public List<InetSocketAddress> httpsAddresses() {
+            return http.httpsAddresses();
         }
 
         /** Open HTTP connections over all listeners; -1 with {@code http.acceptor=xnio} (XNIO does not say). */

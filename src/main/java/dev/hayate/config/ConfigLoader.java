@@ -64,6 +64,11 @@ public final class ConfigLoader {
         d.put("limits.announces_per_minute_per_address", "0");
         d.put("limits.announce_burst_per_address", "30");
         d.put("limits.address_slots", "65536");
+        d.put("https.host", "");
+        d.put("https.port", "443");
+        d.put("tls.cert_file", "");
+        d.put("tls.key_file", "");
+        d.put("tls.reload_seconds", "60");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -136,6 +141,20 @@ public final class ConfigLoader {
         if (fullScrape(v, "scrape.full") == TrackerConfig.FullScrape.ADMIN && !bool(v, "admin.enabled")) {
             throw new ConfigException("scrape.full: 'admin' needs admin.enabled=true (the admin listener serves it)");
         }
+        List<String> httpsHosts = v.get("https.host").isEmpty() ? List.of() : hosts(v, "https.host");
+        int httpsPort = intIn(v, "https.port", 0, 65_535);
+        Path certFile = null;
+        Path keyFile = null;
+        if (!httpsHosts.isEmpty()) {
+            if (httpsPort != 0 && httpsPort == intIn(v, "http.port", 0, 65_535)) {
+                throw new ConfigException("https.port (" + httpsPort + ") must differ from http.port");
+            }
+            if (bool(v, "admin.enabled") && httpsPort != 0 && httpsPort == adminPort) {
+                throw new ConfigException("https.port (" + httpsPort + ") must differ from admin.port");
+            }
+            certFile = readableFile(v, "tls.cert_file", "https.host is set");
+            keyFile = readableFile(v, "tls.key_file", "https.host is set");
+        }
         return new TrackerConfig(
                 hosts(v, "http.host"),
                 intIn(v, "http.port", 0, 65_535),
@@ -175,7 +194,12 @@ public final class ConfigLoader {
                 intIn(v, "scrape.full_cache_seconds", 1, 86_400),
                 intIn(v, "limits.announces_per_minute_per_address", 0, 60_000),
                 intIn(v, "limits.announce_burst_per_address", 1, 100_000),
-                powerOfTwo(v, "limits.address_slots", 1 << 10, 1 << 24));
+                powerOfTwo(v, "limits.address_slots", 1 << 10, 1 << 24),
+                httpsHosts,
+                httpsPort,
+                certFile,
+                keyFile,
+                intIn(v, "tls.reload_seconds", 0, 86_400));
     }
 
     private static TrackerConfig.FullScrape fullScrape(Map<String, String> v, String key) {
@@ -197,6 +221,19 @@ public final class ConfigLoader {
             throw new ConfigException(key + ": " + n + " must be a power of two");
         }
         return n;
+    }
+
+    /** A file that must exist and be readable now; its content is checked by whoever reads it. */
+    private static Path readableFile(Map<String, String> v, String key, String why) {
+        String s = v.get(key);
+        if (s.isEmpty()) {
+            throw new ConfigException(key + ": needed when " + why);
+        }
+        Path p = Path.of(s);
+        if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+            throw new ConfigException(key + ": '" + s + "' is not a readable file");
+        }
+        return p;
     }
 
     private static TrackerConfig.HttpAcceptor httpAcceptor(Map<String, String> v, String key) {

@@ -47,6 +47,11 @@ import java.util.List;
  * @param announcesPerMinutePerAddress {@code limits.announces_per_minute_per_address}; 0 means no limit
  * @param announceBurstPerAddress {@code limits.announce_burst_per_address}: announces an idle address may send at once
  * @param rateLimitSlots {@code limits.address_slots}: entries of the fixed rate-limit table (a power of two)
+ * @param httpsHosts {@code https.host}: addresses of the HTTPS listener; empty means HTTPS is off
+ * @param httpsPort {@code https.port}
+ * @param tlsCertFile {@code tls.cert_file}: PEM certificate chain, leaf first; {@code null} when HTTPS is off
+ * @param tlsKeyFile {@code tls.key_file}: PEM private key; {@code null} when HTTPS is off
+ * @param tlsReloadSeconds {@code tls.reload_seconds}: seconds between checks of the two files; 0 never checks
  */
 public record TrackerConfig(
         List<String> httpHosts,
@@ -87,7 +92,12 @@ public record TrackerConfig(
         int fullScrapeCacheSeconds,
         int announcesPerMinutePerAddress,
         int announceBurstPerAddress,
-        int rateLimitSlots) {
+        int rateLimitSlots,
+        List<String> httpsHosts,
+        int httpsPort,
+        Path tlsCertFile,
+        Path tlsKeyFile,
+        int tlsReloadSeconds) {
 
     /** {@code scrape.full}: where {@code /scrape} without an info_hash answers every torrent (BEP 48). */
     public enum FullScrape {
@@ -121,6 +131,12 @@ public record TrackerConfig(
         httpHosts = List.copyOf(httpHosts);
         trustedProxies = List.copyOf(trustedProxies);
         udpHosts = List.copyOf(udpHosts);
+        httpsHosts = List.copyOf(httpsHosts);
+    }
+
+    /** Whether the HTTPS listener is on ({@code https.host} is not empty). */
+    public boolean httpsEnabled() {
+        return !httpsHosts.isEmpty();
     }
 
     /** The {@code announce.*} keys both adapters answer with; the one place they are copied from the config. */

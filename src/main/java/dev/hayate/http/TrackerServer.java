@@ -7,7 +7,9 @@ import dev.hayate.swarm.AnnounceRateLimiter;
 import dev.hayate.swarm.SwarmStore;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.HttpHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,6 +17,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.ChannelListener;
@@ -25,6 +29,7 @@ import org.xnio.StreamConnection;
 import org.xnio.Xnio;
 import org.xnio.XnioWorker;
 import org.xnio.nio.PerThreadAcceptor;
+import org.xnio.ssl.SslConnection;
 
 /**
  * The HTTP listeners: Undertow's parser and handler API with a listener per {@code http.host} address.
@@ -34,6 +39,19 @@ import org.xnio.nio.PerThreadAcceptor;
  * and a finished {@code Connection: close} connection is closed at once ({@link PromptClose}). {@code
  * http.acceptor=xnio} is Undertow's stock listener (XNIO's accept thread hands each connection to an IO thread).
  * Both paths use the same Undertow options below.
+ *
+ * <p>HTTPS ({@code https.host}) serves the same root handler on its own listeners, with the same acceptor, options and
+ * limits: {@code http.max_connections} applies per HTTPS listener address too, and {@code http.trusted_proxies} the
+ * same way (the socket address of a TLS connection is its TCP peer). With {@code per_thread} each accepted connection
+ * is wrapped in Undertow's {@code UndertowSslConnection} before Undertow's open listener sees it; a finished {@code
+ * Connection: close} TLS connection gets Undertow's own close (close_notify, then wait for the client), not {@link
+ * PromptClose}, which works on raw bytes. The certificate comes from {@link TlsCertificates}, which swaps in a renewed
+ * one without touching the listeners.
+ *
+ * <p>The TLS engine's delegated tasks (the handshake's key exchange and signature) run on the IO thread that owns the
+ * connection, as the rest of a request does: with no delegated-task executor set, Undertow 2.4's {@code SslConduit}
+ * runs them in place when it is on the connection's IO thread (the XNIO worker pool, one thread in Hayate, is not
+ * involved).
  */
 public final class TrackerServer implements AutoCloseable {
     static final Logger LOG = LoggerFactory.getLogger("hayate.http");
@@ -43,9 +61,14 @@ public final class TrackerServer implements AutoCloseable {
 
     private final TrackerConfig config;
     private final TrackerHandler handler;
+    /** What every listener serves, HTTP and HTTPS alike; anything added to the chain belongs here. */
+    private final HttpHandler root;
+
     private final Undertow undertow;
     private XnioWorker worker;
     private final List<PerThreadAcceptor> acceptors = new ArrayList<>();
+    private final List<PerThreadAcceptor> httpsAcceptors = new ArrayList<>();
+    private final TlsCertificates tls;
 
     public TrackerServer(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
         this(config, store, metrics, access, AnnounceRateLimiter.OFF, null);
@@ -64,6 +87,13 @@ public final class TrackerServer implements AutoCloseable {
             FullScrapeHandler fullScrape) {
         this.config = config;
         this.handler = new TrackerHandler(config, store, metrics, access, rateLimiter, fullScrape);
+        this.root = handler;
+        if (config.httpsEnabled()) {
+            this.tls = TlsCertificates.load(config.tlsCertFile(), config.tlsKeyFile(), metrics::tlsReload);
+            metrics.bindTls(() -> tls.currentCertificate().getNotAfter().getTime() / 1000.0);
+        } else {
+            this.tls = null;
+        }
         if (config.httpAcceptor() == TrackerConfig.HttpAcceptor.XNIO) {
             Undertow.Builder builder = Undertow.builder()
                     .setIoThreads(config.httpIoThreads())
@@ -76,13 +106,18 @@ public final class TrackerServer implements AutoCloseable {
                     // high water mark (measured: 20 accepts 19), hence the + 1.
                     .setSocketOption(Options.CONNECTION_HIGH_WATER, config.httpMaxConnections() + 1)
                     .setSocketOption(Options.CONNECTION_LOW_WATER, lowWater(config.httpMaxConnections()))
-                    .setHandler(handler);
+                    .setHandler(root);
             OptionMap options = undertowOptions(config);
             for (Option<?> option : options) {
                 setServerOption(builder, option, options);
             }
             for (String host : config.httpHosts()) {
                 builder.addHttpListener(config.httpPort(), host);
+            }
+            if (tls != null) {
+                for (String host : config.httpsHosts()) {
+                    builder.addHttpsListener(config.httpsPort(), host, tls.sslContext());
+                }
             }
             this.undertow = builder.build();
         } else {
@@ -139,7 +174,7 @@ public final class TrackerServer implements AutoCloseable {
                             .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
                             .addAll(undertowOptions(config))
                             .getMap());
-            open.setRootHandler(PromptClose.handler(handler));
+            open.setRootHandler(PromptClose.handler(root));
             ChannelListener<StreamConnection> openListener = connection -> {
                 PromptClose.install(connection);
                 open.handleEvent(connection);
@@ -157,6 +192,71 @@ public final class TrackerServer implements AutoCloseable {
             close();
             throw new UncheckedIOException("cannot open the HTTP listener: " + e.getMessage(), e);
         }
+        if (tls != null) {
+            try {
+                openHttps(worker);
+            } catch (IOException e) {
+                close();
+                throw new UncheckedIOException(
+                        "cannot open the HTTPS listener (https.port " + config.httpsPort() + "): " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The per_thread HTTPS listeners: the same acceptor, each connection wrapped in TLS before Undertow sees it. */
+    private void openHttps(XnioWorker worker) throws IOException {
+        UndertowXnioSsl ssl = new UndertowXnioSsl(worker.getXnio(), OptionMap.EMPTY, tls.sslContext());
+        HttpOpenListener open = new HttpOpenListener(
+                new DefaultByteBufferPool(true, BUFFER_BYTES, -1, 4),
+                OptionMap.builder()
+                        .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
+                        .addAll(undertowOptions(config))
+                        .getMap());
+        open.setRootHandler(root);
+        ChannelListener<StreamConnection> openListener = connection -> {
+            // As Undertow's own HTTPS acceptor (UndertowAcceptingSslChannel) does: a server-mode engine that prefers
+            // the server's cipher order, and no explicit startHandshake (the conduit starts it on the first read;
+            // calling it first sends Undertow 2.4.4's SslConduit into a doWrap/doUnwrap recursion).
+            SslConnection wrapped = ssl.wrapExistingConnection(connection, OptionMap.EMPTY, false);
+            SSLEngine engine = UndertowXnioSsl.getSslEngine(wrapped);
+            SSLParameters params = engine.getSSLParameters();
+            params.setUseCipherSuitesOrder(true);
+            engine.setSSLParameters(params);
+            open.handleEvent(wrapped);
+        };
+        for (String host : config.httpsHosts()) {
+            httpsAcceptors.add(PerThreadAcceptor.open(
+                    worker,
+                    new InetSocketAddress(InetAddress.getByName(host), config.httpsPort()),
+                    config.httpBacklog(),
+                    config.httpMaxConnections(),
+                    lowWater(config.httpMaxConnections()),
+                    openListener));
+        }
+    }
+
+    /** Rereads {@code tls.cert_file} and {@code tls.key_file} and swaps in a changed, good pair; no-op without HTTPS. */
+    public void reloadTlsIfChanged() {
+        if (tls != null) {
+            tls.reloadIfChanged();
+        }
+    }
+
+    /** The bound HTTPS addresses; empty when HTTPS is off. */
+    public List<InetSocketAddress> httpsAddresses() {
+        List<InetSocketAddress> out = new ArrayList<>();
+        if (undertow != null) {
+            for (Undertow.ListenerInfo info : undertow.getListenerInfo()) {
+                if (info.getProtcol().equals("https")) {
+                    out.add((InetSocketAddress) info.getAddress());
+                }
+            }
+        } else {
+            for (PerThreadAcceptor a : httpsAcceptors) {
+                out.add(a.localAddress());
+            }
+        }
+        return out;
     }
 
     /** The bound addresses (useful with {@code http.port=0}). */
@@ -164,7 +264,9 @@ public final class TrackerServer implements AutoCloseable {
         List<InetSocketAddress> out = new ArrayList<>();
         if (undertow != null) {
             for (Undertow.ListenerInfo info : undertow.getListenerInfo()) {
-                out.add((InetSocketAddress) info.getAddress());
+                if (info.getProtcol().equals("http")) {
+                    out.add((InetSocketAddress) info.getAddress());
+                }
             }
         } else {
             for (PerThreadAcceptor a : acceptors) {
@@ -183,6 +285,9 @@ public final class TrackerServer implements AutoCloseable {
         for (PerThreadAcceptor a : acceptors) {
             n += a.openConnections();
         }
+        for (PerThreadAcceptor a : httpsAcceptors) {
+            n += a.openConnections();
+        }
         return n;
     }
 
@@ -196,6 +301,10 @@ public final class TrackerServer implements AutoCloseable {
             a.close();
         }
         acceptors.clear();
+        for (PerThreadAcceptor a : httpsAcceptors) {
+            a.close();
+        }
+        httpsAcceptors.clear();
         if (worker != null) {
             // As Undertow.stop(): the worker closes every open connection as it shuts down.
             worker.shutdown();

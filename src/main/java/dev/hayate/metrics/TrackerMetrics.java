@@ -40,6 +40,8 @@ public final class TrackerMetrics implements AutoCloseable {
     private final MeterRegistry registry;
     private JvmGcMetrics gcMetrics;
     private DoubleSupplier fullScrapeBuilds;
+    private Counter tlsReloadsOk;
+    private Counter tlsReloadsFailed;
 
     /**
      * @param eventNames tag values for announce events, indexed by the caller's event ordinal
@@ -195,6 +197,35 @@ public final class TrackerMetrics implements AutoCloseable {
 
     public MeterRegistry registry() {
         return registry;
+    }
+
+    /**
+     * HTTPS only (call once at start-up when {@code https.host} is set): {@code hayate_tls_certificate_not_after_seconds},
+     * the served certificate's expiry as a Unix time (alert on {@code ... - time() < 14 * 86400}), and
+     * {@code hayate_tls_reloads_total{result="ok"|"failed"}}.
+     */
+    public void bindTls(DoubleSupplier notAfterEpochSeconds) {
+        Gauge.builder("hayate.tls.certificate.not.after", notAfterEpochSeconds, DoubleSupplier::getAsDouble)
+                .description("Expiry (notAfter) of the certificate the HTTPS listener serves, as a Unix time")
+                .baseUnit("seconds")
+                .strongReference(true)
+                .register(registry);
+        tlsReloadsOk = Counter.builder("hayate.tls.reloads")
+                .description("Certificate reloads after tls.cert_file or tls.key_file changed")
+                .tag("result", "ok")
+                .register(registry);
+        tlsReloadsFailed = Counter.builder("hayate.tls.reloads")
+                .description("Certificate reloads after tls.cert_file or tls.key_file changed")
+                .tag("result", "failed")
+                .register(registry);
+    }
+
+    /** A certificate reload: {@code ok} swapped in a new pair, otherwise the old one was kept. */
+    public void tlsReload(boolean ok) {
+        Counter c = ok ? tlsReloadsOk : tlsReloadsFailed;
+        if (c != null) {
+            c.increment();
+        }
     }
 
     /** Unhooks the GC notification listener registered by {@link #bindJvmAndProcess()}. */

@@ -122,9 +122,11 @@ final class WsSwarms {
     /**
      * An announce other than {@code stopped}: adds or updates the peer, then chooses up to {@code offers} other peers of
      * the swarm (never the announcing peer, never another peer_id of the same socket) in random order, into
-     * {@code s.targets}. Counts include the announcing peer.
+     * {@code s.targets}. Counts include the announcing peer. Returns false, changing nothing, when the peer is new
+     * and {@code maxPeers} peers are stored already (checked without a global lock: the count may overshoot by one
+     * per IO thread).
      */
-    void announce(
+    boolean announce(
             byte[] infoHash,
             byte[] peerId,
             boolean seeder,
@@ -132,6 +134,7 @@ final class WsSwarms {
             WsConnection conn,
             long nowMillis,
             int offers,
+            long maxPeers,
             Scratch s) {
         Key k = s.key.set(infoHash, 0);
         Stripe st = stripe(k);
@@ -141,6 +144,9 @@ final class WsSwarms {
             Swarm sw = st.swarms.get(k);
             Peer p = sw == null ? null : sw.byId.get(s.peerKey.set(peerId, 0));
             if (p == null) {
+                if (seeders() + leechers() >= maxPeers) {
+                    return false;
+                }
                 if (sw == null) {
                     sw = new Swarm(infoHash);
                     st.swarms.put(sw, sw);
@@ -167,6 +173,7 @@ final class WsSwarms {
             s.complete = sw.seeders;
             s.incomplete = sw.count - sw.seeders;
         }
+        return true;
     }
 
     /**

@@ -379,6 +379,23 @@ class WebTorrentHostileTest {
     }
 
     @Test
+    void shouldAnswerTrackerIsFullWhenMaxPeersAreStored() throws Exception {
+        try (Tracker t = TestTrackers.start(Map.of("ws.max_peers", "1"))) {
+            int p = t.httpAddresses().get(0).getPort();
+            String hash = newInfoHash();
+            try (WsTestClient a = WsTestClient.connect(p);
+                    WsTestClient b = WsTestClient.connect(p)) {
+                a.send(announce(hash, "first", "started", "1", 0));
+                assertReply(a.next(), hash, 0, 1);
+                b.send(announce(hash, "second", "started", "1", 0));
+                assertFailure(b.next(), "announce", "tracker is full", hash);
+                a.send(announce(hash, "first", null, "0", 0)); // a known peer is still served
+                assertReply(a.next(), hash, 1, 0);
+            }
+        }
+    }
+
+    @Test
     void shouldExpireASilentPeerWhenItsTtlPasses() throws Exception {
         try (Tracker t = TestTrackers.start(Map.of(
                 "ws.announce_interval_seconds", "1",

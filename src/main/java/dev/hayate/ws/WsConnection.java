@@ -142,7 +142,11 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
         }
         int length = frame.remaining();
         if (queuedBytes + length > tracker.maxQueuedBytes) {
+            // A reader this far behind is gone or hostile: as a relay target it would only swallow other peers'
+            // offers. Drop the frame and close the socket, which removes its peers from their swarms.
             tracker.metrics.wsDropped(TrackerMetrics.WS_DROP_SLOW_READER);
+            tracker.metrics.wsClosed(TrackerMetrics.WS_CLOSE_SLOW_READER);
+            IoUtils.safeClose(channel);
             return;
         }
         queuedBytes += length;

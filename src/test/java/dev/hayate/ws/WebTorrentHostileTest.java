@@ -321,20 +321,39 @@ class WebTorrentHostileTest {
     }
 
     @Test
-    void shouldDropFramesForASlowReaderWhenItsQueueIsFull() throws Exception {
+    void shouldCloseASlowReaderWhenItsQueueIsFull() throws Exception {
         String hash = newInfoHash();
         double before = metric("hayate_ws_dropped_total{reason=\"slow_reader\"}");
+        double closed = metric("hayate_ws_closed_total{reason=\"slow_reader\"}");
         try (RawWsClient slow = new RawWsClient(port, "/", 4096);
                 WsTestClient sender = WsTestClient.connect(port)) {
             slow.sendText(announce(hash, "slow", "started", "1", 0));
             // Each announce relays one ~1.7 KB offer to the only other peer, which never reads.
             String big = announce(hash, "flood", null, "1", 1).replace("\\r\\n\"}", "x".repeat(1500) + "\\r\\n\"}");
-            for (int i = 0; i < 3000; i++) {
+            long incomplete = 2;
+            for (int i = 0; i < 3000 && incomplete == 2; i++) {
                 sender.send(big);
-                sender.nextText();
+                incomplete = (Long) sender.next().get("incomplete");
             }
+            assertEquals(1L, incomplete, "the slow reader was closed and left the swarm");
         }
-        assertTrue(metric("hayate_ws_dropped_total{reason=\"slow_reader\"}") > before, "frames were dropped");
+        assertEquals(before + 1, metric("hayate_ws_dropped_total{reason=\"slow_reader\"}"));
+        assertEquals(closed + 1, metric("hayate_ws_closed_total{reason=\"slow_reader\"}"));
+    }
+
+    @Test
+    void shouldCloseTheSocketWhenATextFrameIsNotUtf8() throws Exception {
+        try (RawWsClient raw = new RawWsClient(port);
+                WsTestClient other = WsTestClient.connect(port)) {
+            raw.send(RawWsClient.TEXT, new byte[] {'{', (byte) 0xC3, '(', '}'});
+            try {
+                RawWsClient.Frame f = raw.readSkippingPings();
+                assertEquals(RawWsClient.CLOSE, f.opcode(), f.text());
+            } catch (IOException closed) {
+                // closed without a close frame: as good
+            }
+            assertStillServing(other);
+        }
     }
 
     @Test

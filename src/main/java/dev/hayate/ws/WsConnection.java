@@ -136,6 +136,8 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
 
     /** Queues one text frame that this socket owns from now on. On this socket's IO thread only. */
     void send(ByteBuffer frame) {
+        // Tests run with -ea: every frame, a relay from another IO thread included, is written by this socket's thread.
+        assert channel.getIoThread() == Thread.currentThread() : "frame written from " + Thread.currentThread();
         if (closed || !channel.isOpen() || channel.isCloseFrameSent()) {
             tracker.metrics.wsDropped(TrackerMetrics.WS_DROP_CLOSED);
             return;

@@ -328,10 +328,14 @@ class WebTorrentHostileTest {
         try (RawWsClient slow = new RawWsClient(port, "/", 4096);
                 WsTestClient sender = WsTestClient.connect(port)) {
             slow.sendText(announce(hash, "slow", "started", "1", 0));
+            assertEquals(
+                    "announce",
+                    WsTestClient.parse(slow.readSkippingPings().text()).get("action"));
+            // From here on it reads nothing.
             // Each announce relays one ~1.7 KB offer to the only other peer, which never reads.
             String big = announce(hash, "flood", null, "1", 1).replace("\\r\\n\"}", "x".repeat(1500) + "\\r\\n\"}");
             long incomplete = 2;
-            for (int i = 0; i < 3000 && incomplete == 2; i++) {
+            for (int i = 0; i < 30_000 && incomplete == 2; i++) { // until the kernel buffers and the queue are full
                 sender.send(big);
                 incomplete = (Long) sender.next().get("incomplete");
             }

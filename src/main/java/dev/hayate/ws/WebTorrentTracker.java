@@ -289,7 +289,7 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
                 if (!c.mayAnnounce(r.infoHash, maxTorrentsPerConnection)) {
                     return WebTorrentFailure.TOO_MANY_TORRENTS;
                 }
-                if (!swarms.announce(
+                int result = swarms.announce(
                         r.infoHash,
                         r.peerId,
                         r.seeder(),
@@ -298,8 +298,9 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
                         System.currentTimeMillis(),
                         r.offerCount,
                         maxPeers,
-                        s)) {
-                    return WebTorrentFailure.TRACKER_FULL;
+                        s);
+                if (result != WsSwarms.OK) {
+                    return result == WsSwarms.FULL ? WebTorrentFailure.TRACKER_FULL : WebTorrentFailure.PEER_ID_IN_USE;
                 }
                 if (s.adopted != null) {
                     c.adopt(s.adopted);

@@ -7,6 +7,7 @@ import io.undertow.websockets.core.StreamSourceFrameChannel;
 import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -45,13 +46,26 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
     private WsSwarms.Peer[] peers = NO_PEERS;
     private int peerCount;
     private boolean binaryMessage;
-    private boolean closed;
+    /** Set once by the close task; read by other threads (under a stripe lock) when a peer_id moves sockets. */
+    private volatile boolean closed;
+    /** The client's address (the socket's peer), for the peer_id takeover rule; {@code null} in unit tests. */
+    final InetAddress address;
 
     WsConnection(WebTorrentTracker tracker, WebTorrentTracker.Worker worker, WebSocketChannel channel, long nowMillis) {
         this.tracker = tracker;
         this.worker = worker;
         this.channel = channel;
         this.lastHeardMillis = nowMillis;
+        this.address = channel == null ? null : channel.getSourceAddress().getAddress();
+    }
+
+    /**
+     * Whether {@code other} may take over a peer_id this socket announced: when this socket is closed, or when both
+     * come from the same address (a client that reconnected before its old socket timed out). Otherwise anyone who saw
+     * the peer_id in a relayed offer could redirect that peer's offers and answers to itself.
+     */
+    boolean yieldsTo(WsConnection other) {
+        return closed || address == null || address.equals(other.address);
     }
 
     // ---- reading -----------------------------------------------------------------------------------------------

@@ -19,6 +19,11 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class WsSwarms {
     static final int ID_LENGTH = 20;
+    /** {@link #announce} results. */
+    static final int OK = 0;
+
+    static final int FULL = 1;
+    static final int TAKEN = 2;
     private static final int STRIPES = 64;
 
     private final Stripe[] stripes = new Stripe[STRIPES];
@@ -122,11 +127,11 @@ final class WsSwarms {
     /**
      * An announce other than {@code stopped}: adds or updates the peer, then chooses up to {@code offers} other peers of
      * the swarm (never the announcing peer, never another peer_id of the same socket) in random order, into
-     * {@code s.targets}. Counts include the announcing peer. Returns false, changing nothing, when the peer is new
-     * and {@code maxPeers} peers are stored already (checked without a global lock: the count may overshoot by one
-     * per IO thread).
+     * {@code s.targets}. Counts include the announcing peer. Returns {@link #FULL}, changing nothing, when the peer is
+     * new and {@code maxPeers} peers are stored already (checked without a global lock: the count may overshoot by one
+     * per IO thread), and {@link #TAKEN} when the peer_id belongs to another open socket of another address.
      */
-    boolean announce(
+    int announce(
             byte[] infoHash,
             byte[] peerId,
             boolean seeder,
@@ -145,7 +150,7 @@ final class WsSwarms {
             Peer p = sw == null ? null : sw.byId.get(s.peerKey.set(peerId, 0));
             if (p == null) {
                 if (seeders() + leechers() >= maxPeers) {
-                    return false;
+                    return FULL;
                 }
                 if (sw == null) {
                     sw = new Swarm(infoHash);
@@ -158,6 +163,9 @@ final class WsSwarms {
                 s.adopted = p;
             } else {
                 if (p.conn != conn) {
+                    if (!p.conn.yieldsTo(conn)) {
+                        return TAKEN;
+                    }
                     p.conn = conn; // the peer_id came back on a new socket: it owns the peer from now on
                     s.adopted = p;
                 }
@@ -173,7 +181,7 @@ final class WsSwarms {
             s.complete = sw.seeders;
             s.incomplete = sw.count - sw.seeders;
         }
-        return true;
+        return OK;
     }
 
     /**

@@ -402,6 +402,29 @@ class WebTorrentHostileTest {
     }
 
     @Test
+    void shouldRefuseAPeerIdFromAnotherAddressWhileItsSocketIsOpen() throws Exception {
+        String hash = newInfoHash();
+        try (WsTestClient owner = WsTestClient.connect(port);
+                WsTestClient offerer = WsTestClient.connect(port);
+                RawWsClient thief = new RawWsClient(port, "/", 0, "127.0.0.2")) {
+            owner.send(announce(hash, "victim", "started", "1", 0));
+            assertReply(owner.next(), hash, 0, 1);
+            thief.sendText(announce(hash, "victim", null, "1", 0));
+            Map<String, Object> refused =
+                    WsTestClient.parse(thief.readSkippingPings().text());
+            assertFailure(refused, "announce", "peer_id in use by another connection", hash);
+            offerer.send(announce(hash, "offerer", "started", "1", 1));
+            assertReply(offerer.next(), hash, 0, 2);
+            assertEquals(peerId("offerer"), owner.next().get("peer_id")); // the owner still gets its offers
+            owner.close();
+            assertTrue(TestTrackers.await(Duration.ofSeconds(5), () -> {
+                thief.sendText(announce(hash, "victim", null, "1", 0)); // once the socket closed, it may move
+                return WsTestClient.parse(thief.readSkippingPings().text()).get("failure reason") == null;
+            }));
+        }
+    }
+
+    @Test
     void shouldAnswerTrackerIsFullWhenMaxPeersAreStored() throws Exception {
         try (Tracker t = TestTrackers.start(Map.of("ws.max_peers", "1"))) {
             int p = t.httpAddresses().get(0).getPort();

@@ -1,7 +1,6 @@
 package dev.hayate.ws;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -157,15 +156,16 @@ class WsSwarmsTest {
     @Test
     void shouldRefuseANewPeerButServeKnownOnesWhenMaxPeersAreStored() {
         WsConnection a = socket();
-        assertTrue(swarms.announce(id(20), id(1), false, false, a, 0, 0, 2, scratch));
-        assertTrue(swarms.announce(id(21), id(1), false, false, a, 0, 0, 2, scratch));
-        assertFalse(swarms.announce(id(22), id(1), false, false, a, 0, 0, 2, scratch));
-        assertFalse(swarms.announce(id(20), id(2), false, false, a, 0, 0, 2, scratch));
+        assertEquals(WsSwarms.OK, swarms.announce(id(20), id(1), false, false, a, 0, 0, 2, scratch));
+        assertEquals(WsSwarms.OK, swarms.announce(id(21), id(1), false, false, a, 0, 0, 2, scratch));
+        assertEquals(WsSwarms.FULL, swarms.announce(id(22), id(1), false, false, a, 0, 0, 2, scratch));
+        assertEquals(WsSwarms.FULL, swarms.announce(id(20), id(2), false, false, a, 0, 0, 2, scratch));
         assertEquals(2, swarms.torrents());
-        assertTrue(swarms.announce(id(20), id(1), true, false, a, 0, 0, 2, scratch)); // an update still works
+        assertEquals(
+                WsSwarms.OK, swarms.announce(id(20), id(1), true, false, a, 0, 0, 2, scratch)); // an update still works
         assertEquals(1, scratch.complete);
         swarms.stop(id(21), id(1), a, scratch);
-        assertTrue(swarms.announce(id(22), id(1), false, false, a, 0, 0, 2, scratch));
+        assertEquals(WsSwarms.OK, swarms.announce(id(22), id(1), false, false, a, 0, 0, 2, scratch));
     }
 
     @Test

@@ -24,7 +24,8 @@ final class WsSwarms {
 
     static final int FULL = 1;
     static final int TAKEN = 2;
-    private static final int STRIPES = 64;
+    private static final int STRIPE_BITS = 6;
+    private static final int STRIPES = 1 << STRIPE_BITS;
 
     private final Stripe[] stripes = new Stripe[STRIPES];
 
@@ -120,8 +121,13 @@ final class WsSwarms {
         }
     }
 
+    /**
+     * The top bits of a multiplicative mix: a HashMap places keys by the low bits of {@code hash ^ hash >>> 16}, so a
+     * stripe chosen by those same bits would put all of its swarms in a few buckets (measured: every entry in tree
+     * bins).
+     */
     private Stripe stripe(Key k) {
-        return stripes[(k.hash ^ (k.hash >>> 16)) & (STRIPES - 1)];
+        return stripes[(k.hash * 0x9E3779B9) >>> (32 - STRIPE_BITS)];
     }
 
     /**

@@ -17,6 +17,7 @@ import dev.hayate.swarm.FullScrape;
 import dev.hayate.swarm.SwarmOptions;
 import dev.hayate.swarm.SwarmStore;
 import dev.hayate.udp.UdpTracker;
+import dev.hayate.ws.WebTorrentTracker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -116,12 +117,16 @@ public final class TrackerMain {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(tracker::close, "hayate-shutdown"));
         LOG.info(
-                "Hayate {} on JDK {}: http {} ; https {} ; udp {} ; admin {} ; store {} (max {} peers, {} torrents) ;"
+                "Hayate {} on JDK {}: http {} ; https {} ; webtorrent {} ; udp {} ; admin {} ; store {} (max {} peers, {} torrents) ;"
                         + " config {}",
                 version(),
                 Runtime.version(),
                 tracker.httpAddresses(),
                 config.httpsEnabled() ? tracker.httpsAddresses() : "off",
+                config.webTorrent().enabled()
+                        ? (config.httpsEnabled() ? "ws and wss on the http and https ports" : "ws on the http port")
+                                + " (/ and /announce)"
+                        : "off",
                 config.udpEnabled() ? tracker.udpAddresses() : "off",
                 config.adminEnabled() ? "http:/" + tracker.adminAddress() + " (/metrics, /)" : "off",
                 config.storePath() == null
@@ -198,6 +203,7 @@ public final class TrackerMain {
         private final TrackerMetrics metrics;
         private AdminServer admin;
         private FullScrape fullScrape;
+        private WebTorrentTracker webTorrent;
         private boolean closed;
 
         private Tracker(
@@ -269,6 +275,9 @@ public final class TrackerMain {
                 FullScrapeHandler fullScrapeHandler = fullScrape == null ? null : new FullScrapeHandler(fullScrape);
                 UdpTracker udp =
                         config.udpEnabled() ? new UdpTracker(config, store, metrics, access, rateLimiter) : null;
+                WebTorrentTracker ws = config.webTorrent().enabled()
+                        ? new WebTorrentTracker(config, metrics, access, rateLimiter)
+                        : null;
                 TrackerServer http;
                 try {
                     http = new TrackerServer(
@@ -277,7 +286,9 @@ public final class TrackerMain {
                             metrics,
                             access,
                             rateLimiter,
-                            config.fullScrape() == TrackerConfig.FullScrape.PUBLIC ? fullScrapeHandler : null);
+                            config.fullScrape() == TrackerConfig.FullScrape.PUBLIC ? fullScrapeHandler : null,
+                            ws == null ? null : ws.upgradeHandler(),
+                            WebTorrentTracker.CLIENT_ADDRESS);
                     http.start();
                 } catch (RuntimeException e) {
                     if (udp != null) {
@@ -300,7 +311,11 @@ public final class TrackerMain {
                 sweeper.scheduleWithFixedDelay(
                         () -> {
                             try {
-                                metrics.peersExpired(store.sweep(System.currentTimeMillis()));
+                                long now = System.currentTimeMillis();
+                                metrics.peersExpired(store.sweep(now));
+                                if (ws != null) {
+                                    metrics.peersExpired(ws.expire(now));
+                                }
                             } catch (RuntimeException e) {
                                 LOG.error("expiry sweep failed: {}", e.toString(), e);
                             }
@@ -328,6 +343,7 @@ public final class TrackerMain {
                 }
                 Tracker tracker = new Tracker(store, http, udp, sweeper, metrics);
                 tracker.fullScrape = fullScrape;
+                tracker.webTorrent = ws;
                 if (config.adminEnabled()) {
                     try {
                         tracker.admin = new AdminServer(
@@ -385,6 +401,11 @@ public final class TrackerMain {
 
         public SwarmStore store() {
             return store;
+        }
+
+        /** The WebTorrent tracker; {@code null} when {@code ws.enabled=false}. */
+        public WebTorrentTracker webTorrent() {
+            return webTorrent;
         }
 
         public TrackerMetrics metrics() {

@@ -69,6 +69,17 @@ public final class ConfigLoader {
         d.put("tls.cert_file", "");
         d.put("tls.key_file", "");
         d.put("tls.reload_seconds", "60");
+        // WebTorrent tracker (issue 12)
+        d.put("ws.enabled", "true");
+        d.put("ws.announce_interval_seconds", "120");
+        d.put("ws.peer_ttl_seconds", "300");
+        d.put("ws.max_message_bytes", "65536");
+        d.put("ws.max_offers", "10");
+        d.put("ws.max_connections", "50000");
+        d.put("ws.idle_timeout_seconds", "180");
+        d.put("ws.max_queued_bytes", "1048576");
+        d.put("ws.max_torrents_per_connection", "1000");
+        d.put("ws.max_peers", "200000");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -199,7 +210,8 @@ public final class ConfigLoader {
                 httpsPort,
                 certFile,
                 keyFile,
-                intIn(v, "tls.reload_seconds", 0, 86_400));
+                intIn(v, "tls.reload_seconds", 0, 86_400),
+                webTorrent(v));
     }
 
     private static TrackerConfig.FullScrape fullScrape(Map<String, String> v, String key) {
@@ -234,6 +246,26 @@ public final class ConfigLoader {
             throw new ConfigException(key + ": '" + s + "' is not a readable file");
         }
         return p;
+    }
+
+    private static TrackerConfig.WebTorrent webTorrent(Map<String, String> v) {
+        int interval = intIn(v, "ws.announce_interval_seconds", 1, 86_400);
+        int ttl = intIn(v, "ws.peer_ttl_seconds", 1, 7 * 86_400);
+        if (ttl <= interval) {
+            throw new ConfigException("ws.peer_ttl_seconds (" + ttl + ") must exceed ws.announce_interval_seconds ("
+                    + interval + "), or every peer expires before it announces again");
+        }
+        return new TrackerConfig.WebTorrent(
+                bool(v, "ws.enabled"),
+                interval,
+                ttl,
+                intIn(v, "ws.max_message_bytes", 1_024, 16 << 20),
+                intIn(v, "ws.max_offers", 1, 100),
+                intIn(v, "ws.max_connections", 1, 10_000_000),
+                intIn(v, "ws.idle_timeout_seconds", 3, 86_400),
+                intIn(v, "ws.max_queued_bytes", 65_536, 1 << 30),
+                intIn(v, "ws.max_torrents_per_connection", 1, 1_000_000),
+                intIn(v, "ws.max_peers", 1, 100_000_000));
     }
 
     private static TrackerConfig.HttpAcceptor httpAcceptor(Map<String, String> v, String key) {

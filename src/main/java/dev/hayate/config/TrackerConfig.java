@@ -52,6 +52,7 @@ import java.util.List;
  * @param tlsCertFile {@code tls.cert_file}: PEM certificate chain, leaf first; {@code null} when HTTPS is off
  * @param tlsKeyFile {@code tls.key_file}: PEM private key; {@code null} when HTTPS is off
  * @param tlsReloadSeconds {@code tls.reload_seconds}: seconds between checks of the two files; 0 never checks
+ * @param webTorrent the {@code ws.*} keys: the WebTorrent tracker on the HTTP port
  */
 public record TrackerConfig(
         List<String> httpHosts,
@@ -97,7 +98,8 @@ public record TrackerConfig(
         int httpsPort,
         Path tlsCertFile,
         Path tlsKeyFile,
-        int tlsReloadSeconds) {
+        int tlsReloadSeconds,
+        WebTorrent webTorrent) {
 
     /** {@code scrape.full}: where {@code /scrape} without an info_hash answers every torrent (BEP 48). */
     public enum FullScrape {
@@ -108,6 +110,33 @@ public record TrackerConfig(
         /** On the public HTTP listeners. */
         PUBLIC
     }
+
+    /**
+     * The {@code ws.*} keys: the WebTorrent tracker (WebSocket) served on the HTTP listeners.
+     *
+     * @param enabled {@code ws.enabled}
+     * @param announceIntervalSeconds {@code ws.announce_interval_seconds}: {@code interval} sent to WebTorrent clients
+     * @param peerTtlSeconds {@code ws.peer_ttl_seconds}: a WebTorrent peer not heard from for this long leaves its swarm
+     * @param maxMessageBytes {@code ws.max_message_bytes}: larger messages close the socket with 1009
+     * @param maxOffers {@code ws.max_offers}: offers relayed per announce at most
+     * @param maxConnections {@code ws.max_connections}: open WebSocket connections at most
+     * @param idleTimeoutSeconds {@code ws.idle_timeout_seconds}: a socket silent (no message, no pong) this long is
+     *     closed; one silent for a third of it is pinged
+     * @param maxQueuedBytes {@code ws.max_queued_bytes}: bytes queued for one slow reader before it is closed
+     * @param maxTorrentsPerConnection {@code ws.max_torrents_per_connection}: torrents one socket may announce
+     * @param maxPeers {@code ws.max_peers}: WebTorrent peers (on the heap) over all swarms
+     */
+    public record WebTorrent(
+            boolean enabled,
+            int announceIntervalSeconds,
+            int peerTtlSeconds,
+            int maxMessageBytes,
+            int maxOffers,
+            int maxConnections,
+            int idleTimeoutSeconds,
+            int maxQueuedBytes,
+            int maxTorrentsPerConnection,
+            int maxPeers) {}
 
     /** {@code http.acceptor}: who accepts HTTP connections. */
     public enum HttpAcceptor {

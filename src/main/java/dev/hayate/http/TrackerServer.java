@@ -10,7 +10,10 @@ import io.undertow.UndertowOptions;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.util.AttachmentKey;
+import io.undertow.util.Headers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -60,8 +63,7 @@ public final class TrackerServer implements AutoCloseable {
     private static final int BUFFER_BYTES = 16_364;
 
     private final TrackerConfig config;
-    private final TrackerHandler handler;
-    /** What every listener serves, HTTP and HTTPS alike; anything added to the chain belongs here. */
+    /** What every listener serves, HTTP and HTTPS alike (WebSocket upgrades included); anything added belongs here. */
     private final HttpHandler root;
 
     private final Undertow undertow;
@@ -71,13 +73,10 @@ public final class TrackerServer implements AutoCloseable {
     private final TlsCertificates tls;
 
     public TrackerServer(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
-        this(config, store, metrics, access, AnnounceRateLimiter.OFF, null);
+        this(config, store, metrics, access, AnnounceRateLimiter.OFF, null, null, null);
     }
 
-    /**
-     * @param rateLimiter the per-address announce limit, shared with the other adapters
-     * @param fullScrape answers {@code /scrape} without info_hash ({@code scrape.full=public}), or {@code null}
-     */
+    /** Without the WebTorrent tracker. */
     public TrackerServer(
             TrackerConfig config,
             SwarmStore store,
@@ -85,9 +84,44 @@ public final class TrackerServer implements AutoCloseable {
             AccessPolicy access,
             AnnounceRateLimiter rateLimiter,
             FullScrapeHandler fullScrape) {
+        this(config, store, metrics, access, rateLimiter, fullScrape, null, null);
+    }
+
+    /** With the WebTorrent tracker, no rate limit and no full scrape. */
+    public TrackerServer(
+            TrackerConfig config,
+            SwarmStore store,
+            TrackerMetrics metrics,
+            AccessPolicy access,
+            HttpHandler webSocket,
+            AttachmentKey<InetAddress> clientAddress) {
+        this(config, store, metrics, access, AnnounceRateLimiter.OFF, null, webSocket, clientAddress);
+    }
+
+    /**
+     * @param rateLimiter the per-address announce limit, shared with the other adapters
+     * @param fullScrape answers {@code /scrape} without info_hash ({@code scrape.full=public}), or {@code null}
+     * @param webSocket takes WebSocket upgrades on {@code /} and {@code /announce} (the WebTorrent tracker); {@code
+     *     null} when {@code ws.enabled=false}. It is part of the root handler chain built here, so every listener
+     *     (HTTP and HTTPS) serves it too.
+     * @param clientAddress where an upgrade request gets the client's address as the HTTP tracker sees it ({@code
+     *     http.trusted_proxies} and {@code X-Forwarded-For} applied), for the WebSocket side; may be {@code null}
+     */
+    public TrackerServer(
+            TrackerConfig config,
+            SwarmStore store,
+            TrackerMetrics metrics,
+            AccessPolicy access,
+            AnnounceRateLimiter rateLimiter,
+            FullScrapeHandler fullScrape,
+            HttpHandler webSocket,
+            AttachmentKey<InetAddress> clientAddress) {
         this.config = config;
-        this.handler = new TrackerHandler(config, store, metrics, access, rateLimiter, fullScrape);
-        this.root = handler;
+        this.root = routes(
+                new TrackerHandler(config, store, metrics, access, rateLimiter, fullScrape),
+                webSocket,
+                clientAddress,
+                new PeerAddressResolver(config.trustedProxies()));
         if (config.httpsEnabled()) {
             this.tls = TlsCertificates.load(config.tlsCertFile(), config.tlsKeyFile(), metrics::tlsReload);
             metrics.bindTls(() -> tls.currentCertificate().getNotAfter().getTime() / 1000.0);
@@ -123,6 +157,49 @@ public final class TrackerServer implements AutoCloseable {
         } else {
             this.undertow = null;
         }
+    }
+
+    /**
+     * The root handler: a WebSocket upgrade on {@code /} or {@code /announce} goes to {@code webSocket}, everything else
+     * (a plain {@code GET /announce} included) to the HTTP tracker. Allocation-free: one header lookup, only on those
+     * two paths.
+     */
+    static HttpHandler routes(
+            HttpHandler tracker,
+            HttpHandler webSocket,
+            AttachmentKey<InetAddress> clientAddress,
+            PeerAddressResolver resolver) {
+        if (webSocket == null) {
+            return tracker;
+        }
+        return exchange -> {
+            if (isWebSocketUpgrade(exchange)) {
+                PromptClose.upgrading(exchange);
+                if (clientAddress != null) {
+                    // Once per WebSocket, so a fresh state and address are fine here.
+                    byte[] address = new byte[16];
+                    int length = resolver.resolve(
+                            exchange.getSourceAddress().getAddress(),
+                            exchange.getRequestHeaders().getLast(Headers.X_FORWARDED_FOR),
+                            new PeerAddressResolver.State(),
+                            address);
+                    exchange.putAttachment(
+                            clientAddress, InetAddress.getByAddress(java.util.Arrays.copyOf(address, length)));
+                }
+                webSocket.handleRequest(exchange);
+            } else {
+                tracker.handleRequest(exchange);
+            }
+        };
+    }
+
+    static boolean isWebSocketUpgrade(HttpServerExchange exchange) {
+        String path = exchange.getRequestPath();
+        if (!"/".equals(path) && !TrackerHandler.ANNOUNCE_PATH.equals(path)) {
+            return false;
+        }
+        String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);
+        return upgrade != null && "websocket".equalsIgnoreCase(upgrade.trim());
     }
 
     @SuppressWarnings("unchecked")

@@ -36,11 +36,24 @@ final class WsTestClient implements WebSocket.Listener, AutoCloseable {
     final WebSocket socket;
 
     private WsTestClient(URI uri, String forwardedFor) {
-        WebSocket.Builder b = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        this(HTTP, uri, forwardedFor);
+    }
+
+    private WsTestClient(HttpClient http, URI uri, String forwardedFor) {
+        WebSocket.Builder b = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         if (forwardedFor != null) {
             b.header("X-Forwarded-For", forwardedFor);
         }
         this.socket = b.buildAsync(uri, this).join();
+    }
+
+    /** {@code wss://127.0.0.1:port/path}, trusting what {@code tls} trusts. */
+    static WsTestClient connectTls(int port, String path, javax.net.ssl.SSLContext tls) {
+        HttpClient http = HttpClient.newBuilder()
+                .proxy(HttpClient.Builder.NO_PROXY)
+                .sslContext(tls)
+                .build();
+        return new WsTestClient(http, URI.create("wss://127.0.0.1:" + port + path), null);
     }
 
     /** As if through a reverse proxy that says the client is {@code forwardedFor}. */

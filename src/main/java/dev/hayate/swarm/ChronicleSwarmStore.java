@@ -57,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * adds 1 to downloaded once per peer, and only when the stored peer is a leecher. The answer is selected before the
  * announcing peer is written, skipping the peer itself. Counts in the answer are those after the announce.
  *
- * <p><b>Selection.</b> Each candidate list (seeders get leechers only) gets a share of numwant proportional to its
+ * <p><b>Selection.</b> Each candidate list (seeders get leechers only, and only lists of an address family the answer
+ * carries: {@code families}) gets a share of numwant proportional to its
  * size; from each list the store takes a run of consecutive entries starting at a random position and wrapping
  * around (in a large swarm: from a random entry of a random block on through the following blocks). Every peer can be
  * chosen; the peers of one answer are neighbours in their list, not an independent sample.
@@ -323,6 +324,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             byte[] address,
             int addressLength,
             int numWant,
+            int families,
             boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out) {
@@ -334,7 +336,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         Scratch s = scratch.get();
         synchronized (stripeOf(request.infoHash)) {
             try {
-                return announceLocked(s, request, address, addressLength, want, wantPeerIds, nowMillis, out);
+                return announceLocked(s, request, address, addressLength, want, families, wantPeerIds, nowMillis, out);
             } catch (IllegalStateException e) {
                 // Chronicle refused an insert: the sizing above makes this a bug, not a user-facing limit.
                 LOG.error("swarm store map refused a write below the configured limits", e);
@@ -350,6 +352,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             byte[] address,
             int addressLength,
             int numWant,
+            int families,
             boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out) {
@@ -389,6 +392,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
                     exists ? s.fIndex : -1,
                     req.peerId,
                     numWant,
+                    families,
                     wantPeerIds,
                     out);
         }
@@ -814,13 +818,17 @@ public final class ChronicleSwarmStore implements SwarmStore {
             int selfIndex,
             byte[] selfId,
             int numWant,
+            int families,
             boolean wantPeerIds,
             AnnounceResponse out) {
         int[] avail = s.avail;
         int[] quota = s.quota;
         long total = 0;
         for (int list = 0; list < LIST_COUNT; list++) {
-            int n = seeder && isSeederList(list) ? 0 : count(v, list) - (list == selfList ? 1 : 0);
+            int family = isV6List(list) ? FAMILY_V6 : FAMILY_V4;
+            int n = (seeder && isSeederList(list)) || (families & family) == 0
+                    ? 0
+                    : count(v, list) - (list == selfList ? 1 : 0);
             avail[list] = n;
             total += n;
         }

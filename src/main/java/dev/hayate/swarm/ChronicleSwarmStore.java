@@ -155,7 +155,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         final byte[] gather = new byte[(INLINE_MAX_PEERS + 1) * ENTRY6_LENGTH];
 
         final int[] gatherCounts = new int[LIST_COUNT];
-        /** The announcing peer_id as the native-order words an in-place comparison reads ({@link #idWords}). */
+        /** The announcing peer_id as three words, for a cheap self test in selection ({@link #idWords}). */
         long id0;
 
         long id1;
@@ -650,12 +650,13 @@ public final class ChronicleSwarmStore implements SwarmStore {
     // ------------------------------------------------------------------------------- blocks read and written in place
 
     /*
-     * The hot paths (find, a re-announce, an append, a removal, selection) read and write a block where Chronicle
-     * keeps it, through a query context held for that one block and closed at once, instead of copying the whole
-     * block (1,732 B) out with getUsing and back with put. Chronicle's read lock (update lock for writes) keeps the
-     * segment still while the bytes are used; the stripe lock of the swarm keeps the block's content ours. A write in
-     * place changes the same bytes a put of the whole block would have: what a crash can tear is unchanged
-     * (repair() reconciles blocks with counts). Query contexts are per thread and reused: nothing is allocated.
+     * Writes on the hot paths (a re-announce, an append, a removal) change a block where Chronicle keeps it, through
+     * a query context held under the update lock for that one block and closed at once, instead of a put of the
+     * whole block (1,732 B). The swarm's stripe lock keeps the block's content ours. A write in place changes the
+     * same bytes a put of the whole block would have: what a crash can tear is unchanged (repair() reconciles blocks
+     * with counts). Reads stay getUsing copies: reading in place through a query context measured slower than
+     * Chronicle's getUsing path plus the copy (RESULTS.md, "Store reads"). Query contexts are per thread and reused:
+     * nothing is allocated.
      */
 
     private static final VarHandle NATIVE_LONG =
@@ -664,16 +665,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
             MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
     private static final boolean NATIVE_BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
 
-    /** Loads {@code peerId} as the words {@link #idEqualsAt} compares (Chronicle reads in native byte order). */
+    /** Loads {@code peerId} as the words {@link #idEqualsAt} compares. */
     private static void idWords(Scratch s, byte[] peerId) {
         s.id0 = (long) NATIVE_LONG.get(peerId, 0);
         s.id1 = (long) NATIVE_LONG.get(peerId, 8);
         s.id2 = (int) NATIVE_INT.get(peerId, 16);
-    }
-
-    /** True when the 20-byte peer_id at {@code p} in {@code in} is the announcing peer's ({@link #idWords}). */
-    private static boolean idEqualsAt(RandomDataInput in, long p, Scratch s) {
-        return in.readLong(p) == s.id0 && in.readLong(p + 8) == s.id1 && in.readInt(p + 16) == s.id2;
     }
 
     /** A big-endian int of the layout, read or written in place. */
@@ -1060,7 +1056,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         }
     }
 
-    /** {@link #idEqualsAt(RandomDataInput, long, Scratch)} over a heap copy. */
+    /** True when the 20-byte peer_id at {@code p} in {@code b} is the announcing peer's ({@link #idWords}). */
     private static boolean idEqualsAt(byte[] b, int p, Scratch s) {
         return (long) NATIVE_LONG.get(b, p) == s.id0
                 && (long) NATIVE_LONG.get(b, p + 8) == s.id1

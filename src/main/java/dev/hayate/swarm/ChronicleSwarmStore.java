@@ -11,7 +11,10 @@ import dev.hayate.protocol.ScrapeResponse;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,10 +28,13 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import net.openhft.chronicle.bytes.BytesStore;
+import net.openhft.chronicle.bytes.RandomDataInput;
 import net.openhft.chronicle.hash.Data;
 import net.openhft.chronicle.hash.serialization.impl.ByteArraySizedReader;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapEntry;
 import net.openhft.chronicle.map.MapSegmentContext;
 import org.slf4j.Logger;
@@ -57,7 +63,8 @@ import org.slf4j.LoggerFactory;
  * adds 1 to downloaded once per peer, and only when the stored peer is a leecher. The answer is selected before the
  * announcing peer is written, skipping the peer itself. Counts in the answer are those after the announce.
  *
- * <p><b>Selection.</b> Each candidate list (seeders get leechers only) gets a share of numwant proportional to its
+ * <p><b>Selection.</b> Each candidate list (seeders get leechers only, and only lists of an address family the answer
+ * carries: {@code families}) gets a share of numwant proportional to its
  * size; from each list the store takes a run of consecutive entries starting at a random position and wrapping
  * around (in a large swarm: from a random entry of a random block on through the following blocks). Every peer can be
  * chosen; the peers of one answer are neighbours in their list, not an independent sample.
@@ -94,6 +101,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private static final int MAX_FORCED_SPLITS = MAX_BLOCKS;
 
     private static final double PEER_WARNING_FRACTION = 0.9;
+    /** Block map first tier: one block per this many peers of the limit (see {@link #blocksBuilder}). */
+    static final long PEERS_PER_FIRST_TIER_BLOCK = 32;
 
     /** Test hook: runs after each block write, before the swarm entry is written (crash-recovery tests). */
     static volatile Runnable afterBlockWrite;
@@ -146,6 +155,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
         final byte[] gather = new byte[(INLINE_MAX_PEERS + 1) * ENTRY6_LENGTH];
 
         final int[] gatherCounts = new int[LIST_COUNT];
+        /** The announcing peer_id as three words, for a cheap self test in selection ({@link #idWords}). */
+        long id0;
+
+        long id1;
+        int id2;
         final int[] avail = new int[LIST_COUNT];
         final int[] quota = new int[LIST_COUNT];
         // where find() found the peer
@@ -282,13 +296,17 @@ public final class ChronicleSwarmStore implements SwarmStore {
     }
 
     /**
-     * Block map sizing. Most swarms live inline, so the first tier is small (a persisted store allocates it on disk up
-     * front: at {@code peers / 24} it was 144 MB of a 305 MB store holding no block at all); {@code maxBloatFactor}
-     * lets it grow, tier by tier, to the worst case the limits allow.
+     * Block map sizing. The first tier holds {@code peers / }{@value #PEERS_PER_FIRST_TIER_BLOCK} blocks, about half
+     * of what the limit needs with every peer in a large swarm (blocks are a quarter to half full): a lookup walks a
+     * segment's tiers one after another, so a small first tier makes every block read slow once big swarms fill it
+     * (at {@code peers / 256}, 5k blocks of a 100k-peer swarm made 13 tiers, and the tier walk was 57% of an announce;
+     * see RESULTS.md "Store reads"). In memory the untouched tier costs no RSS; a persisted store allocates it on disk
+     * up front (110 MB at the default 2M peers). {@code maxBloatFactor} lets it grow, tier by tier, to the worst case
+     * the limits allow.
      */
     static ChronicleMapBuilder<byte[], byte[]> blocksBuilder(SwarmOptions o) {
         long peers = o.maxPeers();
-        long entries = Math.max(256, peers / 256);
+        long entries = Math.max(256, peers / PEERS_PER_FIRST_TIER_BLOCK);
         // worst case: every big swarm just above the inline limit, with 4 non-empty lists at a quarter load
         double worst = 4.0 * peers / (DEMOTE_PEERS + 1) + 4.0 * peers / 36 + 1024;
         double bloat = Math.min(1000, Math.max(4, 2 * worst / entries + 2));
@@ -323,6 +341,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             byte[] address,
             int addressLength,
             int numWant,
+            int families,
             boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out) {
@@ -334,7 +353,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         Scratch s = scratch.get();
         synchronized (stripeOf(request.infoHash)) {
             try {
-                return announceLocked(s, request, address, addressLength, want, wantPeerIds, nowMillis, out);
+                return announceLocked(s, request, address, addressLength, want, families, wantPeerIds, nowMillis, out);
             } catch (IllegalStateException e) {
                 // Chronicle refused an insert: the sizing above makes this a bug, not a user-facing limit.
                 LOG.error("swarm store map refused a write below the configured limits", e);
@@ -350,12 +369,14 @@ public final class ChronicleSwarmStore implements SwarmStore {
             byte[] address,
             int addressLength,
             int numWant,
+            int families,
             boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out) {
         byte[] ih = req.infoHash;
         SwarmValue sv = s.swarm;
         byte[] v = sv.bytes;
+        idWords(s, req.peerId);
         boolean hasSwarm = swarms.getUsing(ih, sv) != null;
         if (!hasSwarm) {
             Arrays.fill(v, 0, HEADER_LENGTH, (byte) 0);
@@ -387,8 +408,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
                     seeder,
                     exists ? s.fList : -1,
                     exists ? s.fIndex : -1,
-                    req.peerId,
                     numWant,
+                    families,
                     wantPeerIds,
                     out);
         }
@@ -432,7 +453,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             if (newList == oldList) {
                 writeEntry(fb, s.fOff, address, addressLength, req.port, req.peerId, seen, keyHash, flags);
                 if (s.fBlock >= 0) {
-                    putBlock(s.foundKey, s.found);
+                    writeFoundInPlace(s, entryLength(oldList));
                     if (!counted) {
                         // a re-announce in blocks changes only its block: the swarm entry is as it was
                         fillCounts(out, v);
@@ -475,7 +496,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
     }
 
     /**
-     * Finds {@code peerId} in the swarm; sets {@code s.f*} (and loads its block into {@code s.found}). In blocks, the
+     * Finds {@code peerId} in the swarm; sets {@code s.f*} (in blocks, copies the entry alone into {@code s.found} at
+     * {@code s.fOff}, its offset in the block; the block itself is read in place). In blocks, the
      * list the announce names ({@code likely}) is looked at first: a re-announce usually finds its peer in one read.
      */
     private boolean find(Scratch s, byte[] ih, byte[] v, byte[] peerId, int likely) {
@@ -519,7 +541,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         if (blocks.getUsing(s.foundKey, s.found) == null) {
             return false; // only after a crash without recovery
         }
-        int n = getInt(s.found, B_COUNT);
+        int n = Math.max(0, Math.min(blockCapacity(list), getInt(s.found, B_COUNT)));
         int len = entryLength(list);
         int wire = wireLength(list);
         for (int i = 0, off = B_ENTRIES; i < n; i++, off += len) {
@@ -543,14 +565,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             System.arraycopy(v, s.fOff + len, v, s.fOff, sv.length - s.fOff - len);
             sv.length -= len;
         } else {
-            byte[] b = s.found;
-            int last = getInt(b, B_COUNT) - 1;
-            int lastOff = B_ENTRIES + last * len;
-            if (s.fOff != lastOff) {
-                System.arraycopy(b, lastOff, b, s.fOff, len);
-            }
-            putInt(b, B_COUNT, last);
-            putBlock(s.foundKey, b);
+            removeFoundInPlace(s, len);
         }
         setCount(v, list, count(v, list) - 1);
     }
@@ -593,18 +608,22 @@ public final class ChronicleSwarmStore implements SwarmStore {
             return true;
         }
         long h = peerIdHash(entry, wireLength(list) + E_PEER_ID, seed);
-        loadBlock(s, ih, list, blockOf(h, nb), s.key1, b);
-        for (int tries = 0; getInt(b, B_COUNT) >= cap; tries++) {
-            if (tries == MAX_FORCED_SPLITS || blockCount(v, list) >= MAX_BLOCKS) {
-                return false;
+        blockKey(s.key1, ih, list, blockOf(h, nb));
+        if (!appendInPlace(s.key1, entry, len, cap)) {
+            // the block is full (or missing after a crash): split until the peer's block has room
+            loadBlock(s, ih, list, blockOf(h, nb), s.key1, b);
+            for (int tries = 0; getInt(b, B_COUNT) >= cap; tries++) {
+                if (tries == MAX_FORCED_SPLITS || blockCount(v, list) >= MAX_BLOCKS) {
+                    return false;
+                }
+                split(s, ih, sv, list);
+                loadBlock(s, ih, list, blockOf(h, blockCount(v, list)), s.key1, b);
             }
-            split(s, ih, sv, list);
-            loadBlock(s, ih, list, blockOf(h, blockCount(v, list)), s.key1, b);
+            int n = getInt(b, B_COUNT);
+            System.arraycopy(entry, 0, b, B_ENTRIES + n * len, len);
+            putInt(b, B_COUNT, n + 1);
+            putBlock(s.key1, b);
         }
-        int n = getInt(b, B_COUNT);
-        System.arraycopy(entry, 0, b, B_ENTRIES + n * len, len);
-        putInt(b, B_COUNT, n + 1);
-        putBlock(s.key1, b);
         int c = count(v, list) + 1;
         setCount(v, list, c);
         nb = blockCount(v, list);
@@ -628,6 +647,100 @@ public final class ChronicleSwarmStore implements SwarmStore {
         return (long) Integer.highestOneBit(nb - 1) * cap / 8;
     }
 
+    // ------------------------------------------------------------------------------- blocks read and written in place
+
+    /*
+     * Writes on the hot paths (a re-announce, an append, a removal) change a block where Chronicle keeps it, through
+     * a query context held under the update lock for that one block and closed at once, instead of a put of the
+     * whole block (1,732 B). The swarm's stripe lock keeps the block's content ours. A write in place changes the
+     * same bytes a put of the whole block would have: what a crash can tear is unchanged (repair() reconciles blocks
+     * with counts). Reads stay getUsing copies: reading in place through a query context measured slower than
+     * Chronicle's getUsing path plus the copy (RESULTS.md, "Store reads"). Query contexts are per thread and reused:
+     * nothing is allocated.
+     */
+
+    private static final VarHandle NATIVE_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    private static final VarHandle NATIVE_INT =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
+    private static final boolean NATIVE_BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
+
+    /** Loads {@code peerId} as the words {@link #idEqualsAt} compares. */
+    private static void idWords(Scratch s, byte[] peerId) {
+        s.id0 = (long) NATIVE_LONG.get(peerId, 0);
+        s.id1 = (long) NATIVE_LONG.get(peerId, 8);
+        s.id2 = (int) NATIVE_INT.get(peerId, 16);
+    }
+
+    /** A big-endian int of the layout, read or written in place. */
+    private static int bigEndian(int nativeOrder) {
+        return NATIVE_BIG_ENDIAN ? nativeOrder : Integer.reverseBytes(nativeOrder);
+    }
+
+    /** The entry count of the block at {@code base}, within the list's capacity whatever a crash left there. */
+    private static int blockEntries(RandomDataInput in, long base, int list) {
+        return Math.max(0, Math.min(blockCapacity(list), bigEndian(in.readInt(base + B_COUNT))));
+    }
+
+    /** Writes back the entry {@link #find} copied into {@code s.found} (a re-announce in blocks). */
+    private void writeFoundInPlace(Scratch s, int len) {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = blocks.queryContext(s.foundKey)) {
+            c.updateLock().lock();
+            Data<byte[]> d = presentBlock(c);
+            ((BytesStore<?, ?>) d.bytes()).write(d.offset() + s.fOff, s.found, s.fOff, len);
+        }
+        afterBlockWritten();
+    }
+
+    /** Removes the entry {@link #find} found from its block: the block's last entry moves into its place. */
+    private void removeFoundInPlace(Scratch s, int len) {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = blocks.queryContext(s.foundKey)) {
+            c.updateLock().lock();
+            Data<byte[]> d = presentBlock(c);
+            BytesStore<?, ?> b = (BytesStore<?, ?>) d.bytes();
+            long base = d.offset();
+            int last = blockEntries(b, base, s.fList) - 1;
+            int lastOff = B_ENTRIES + last * len;
+            if (s.fOff < lastOff) {
+                b.read(base + lastOff, s.moving, 0, len);
+                b.write(base + s.fOff, s.moving, 0, len);
+            }
+            b.writeInt(base + B_COUNT, bigEndian(Math.max(0, last)));
+        }
+        afterBlockWritten();
+    }
+
+    /** Appends {@code entry} to the block named by {@code key}; false when it is full or missing (nothing written). */
+    private boolean appendInPlace(byte[] key, byte[] entry, int len, int cap) {
+        try (ExternalMapQueryContext<byte[], byte[], ?> c = blocks.queryContext(key)) {
+            c.updateLock().lock();
+            MapEntry<byte[], byte[]> e = c.entry();
+            if (e == null) {
+                return false;
+            }
+            Data<byte[]> d = e.value();
+            BytesStore<?, ?> b = (BytesStore<?, ?>) d.bytes();
+            long base = d.offset();
+            int n = bigEndian(b.readInt(base + B_COUNT));
+            if (n < 0 || n >= cap) {
+                return false;
+            }
+            b.write(base + B_ENTRIES + (long) n * len, entry, 0, len);
+            b.writeInt(base + B_COUNT, bigEndian(n + 1));
+        }
+        afterBlockWritten();
+        return true;
+    }
+
+    /** The value of a block that must exist: the swarm's stripe lock has been held since {@link #find} read it. */
+    private static Data<byte[]> presentBlock(ExternalMapQueryContext<byte[], byte[], ?> c) {
+        MapEntry<byte[], byte[]> e = c.entry();
+        if (e == null) {
+            throw new IllegalStateException("a block found under the swarm's lock is gone");
+        }
+        return e.value();
+    }
+
     /** Reads block {@code b} of a list into {@code into} (an empty block if missing, which only a crash leaves). */
     private void loadBlock(Scratch s, byte[] ih, int list, int b, byte[] key, byte[] into) {
         blockKey(key, ih, list, b);
@@ -638,6 +751,10 @@ public final class ChronicleSwarmStore implements SwarmStore {
 
     private void putBlock(byte[] key, byte[] block) {
         blocks.put(key, block);
+        afterBlockWritten();
+    }
+
+    private static void afterBlockWritten() {
         Runnable hook = afterBlockWrite;
         if (hook != null) {
             hook.run();
@@ -812,15 +929,18 @@ public final class ChronicleSwarmStore implements SwarmStore {
             boolean seeder,
             int selfList,
             int selfIndex,
-            byte[] selfId,
             int numWant,
+            int families,
             boolean wantPeerIds,
             AnnounceResponse out) {
         int[] avail = s.avail;
         int[] quota = s.quota;
         long total = 0;
         for (int list = 0; list < LIST_COUNT; list++) {
-            int n = seeder && isSeederList(list) ? 0 : count(v, list) - (list == selfList ? 1 : 0);
+            int family = isV6List(list) ? FAMILY_V6 : FAMILY_V4;
+            int n = (seeder && isSeederList(list)) || (families & family) == 0
+                    ? 0
+                    : count(v, list) - (list == selfList ? 1 : 0);
             avail[list] = n;
             total += n;
         }
@@ -854,7 +974,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             if (inline) {
                 selectInline(v, list, q, avail[list], list == selfList ? selfIndex : -1, wantPeerIds, out, random);
             } else {
-                selectBlocks(s, ih, v, list, q, list == selfList ? selfId : null, wantPeerIds, out, random);
+                selectBlocks(s, ih, v, list, q, list == selfList, wantPeerIds, out, random);
             }
         }
     }
@@ -887,7 +1007,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             byte[] v,
             int list,
             int q,
-            byte[] selfId,
+            boolean skipSelf,
             boolean wantPeerIds,
             AnnounceResponse out,
             ThreadLocalRandom random) {
@@ -902,7 +1022,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             if (blocks.getUsing(s.selKey, s.sel) == null) {
                 continue; // only after a crash without recovery; never answer garbage
             }
-            int n = getInt(s.sel, B_COUNT);
+            int n = Math.max(0, Math.min(blockCapacity(list), getInt(s.sel, B_COUNT)));
             if (start < 0) {
                 start = n == 0 ? 0 : random.nextInt(n);
             }
@@ -910,7 +1030,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             int to = k == nb ? Math.min(start, n) : n;
             for (int i = from; i < to && q > 0; i++) {
                 int off = B_ENTRIES + i * len;
-                if (selfId != null && idEquals(s.sel, off, wire, selfId)) {
+                if (skipSelf && idEqualsAt(s.sel, off + wire + E_PEER_ID, s)) {
                     continue;
                 }
                 copyPeer(s.sel, off, list, wantPeerIds, out);
@@ -934,6 +1054,13 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 System.arraycopy(src, off + wire + E_PEER_ID, out.peerIds4, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
             }
         }
+    }
+
+    /** True when the 20-byte peer_id at {@code p} in {@code b} is the announcing peer's ({@link #idWords}). */
+    private static boolean idEqualsAt(byte[] b, int p, Scratch s) {
+        return (long) NATIVE_LONG.get(b, p) == s.id0
+                && (long) NATIVE_LONG.get(b, p + 8) == s.id1
+                && (int) NATIVE_INT.get(b, p + 16) == s.id2;
     }
 
     private static void fillCounts(AnnounceResponse out, byte[] v) {

@@ -1,5 +1,9 @@
 package dev.hayate.swarm;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import net.openhft.chronicle.algo.hashing.LongHashFunction;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.RandomDataInput;
 import net.openhft.chronicle.hash.AbstractData;
@@ -20,6 +24,13 @@ import net.openhft.chronicle.wire.WireOut;
 public final class ReusedByteArrayAccess extends AbstractData<byte[]> implements DataAccess<byte[]> {
     /** More than the distinct arrays one thread passes to one map (about 6). */
     private static final int CACHE_SIZE = 16;
+
+    /** Chronicle's {@link RandomDataInput#readLong(long)} reads in native byte order. */
+    private static final VarHandle NATIVE_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+
+    private static final VarHandle NATIVE_INT =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
 
     private transient HeapWrappers wrappers;
     private transient byte[] array;
@@ -48,6 +59,39 @@ public final class ReusedByteArrayAccess extends AbstractData<byte[]> implements
     @Override
     public long size() {
         return array.length;
+    }
+
+    /**
+     * The same hash as the default (which hashes {@link #bytes()}), taken from the array directly: the default reads
+     * the heap wrapper through its generic interface, measured at 16% of a block lookup.
+     */
+    @Override
+    public long hash(LongHashFunction f) {
+        return f.hashBytes(array);
+    }
+
+    /** Compares with stored bytes word by word (the default reads both sides through the generic interface). */
+    @Override
+    public boolean equivalent(RandomDataInput source, long sourceOffset) {
+        byte[] a = array;
+        int n = a.length;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            if (source.readLong(sourceOffset + i) != (long) NATIVE_LONG.get(a, i)) {
+                return false;
+            }
+        }
+        for (; i + 4 <= n; i += 4) {
+            if (source.readInt(sourceOffset + i) != (int) NATIVE_INT.get(a, i)) {
+                return false;
+            }
+        }
+        for (; i < n; i++) {
+            if (source.readByte(sourceOffset + i) != a[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

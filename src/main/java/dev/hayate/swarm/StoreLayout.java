@@ -53,8 +53,9 @@ import java.nio.ByteOrder;
  *
  * A list of {@code n} blocks puts a peer in block {@code h mod 2^(l+1)}, or {@code h mod 2^l} when that is {@code >=
  * n} ({@code l = floor(log2 n)}, {@code h} a seeded 64-bit hash of the peer_id): finding a peer is one block read
- * whatever the swarm size. A list splits one block when it passes 3/4 of its capacity and merges one when it falls
- * under 1/4. A 50-peer answer reads 1 to 3 consecutive blocks from a random start.
+ * whatever the swarm size. A list of {@code n} blocks splits one more when it holds over half a block per block of
+ * level {@code l} ({@code 2^l * capacity / 2} entries), so blocks are a quarter to half full, and merges its last
+ * block under an eighth. A 50-peer answer reads consecutive blocks (12 to 24 IPv4 entries each) from a random start.
  */
 final class StoreLayout {
     private StoreLayout() {}

@@ -12,12 +12,34 @@ import dev.hayate.protocol.ScrapeResponse;
  */
 public interface SwarmStore extends AutoCloseable {
 
+    /** {@code families} bit: the answer can carry IPv4 peers. */
+    int FAMILY_V4 = 1;
+    /** {@code families} bit: the answer can carry IPv6 peers. */
+    int FAMILY_V6 = 2;
+    /** Both families: an HTTP answer ({@code peers} and {@code peers6}, BEP 7; or the dictionary model). */
+    int BOTH_FAMILIES = FAMILY_V4 | FAMILY_V6;
+
+    /** {@link #announce(AnnounceRequest, byte[], int, int, int, boolean, long, AnnounceResponse)} for both families. */
+    default FailureReason announce(
+            AnnounceRequest request,
+            byte[] address,
+            int addressLength,
+            int numWant,
+            boolean wantPeerIds,
+            long nowMillis,
+            AnnounceResponse out) {
+        return announce(request, address, addressLength, numWant, BOTH_FAMILIES, wantPeerIds, nowMillis, out);
+    }
+
     /**
      * Applies one announce and fills {@code out} with the swarm's counts and up to {@code numWant} other peers.
      *
      * @param address the peer's address as the tracker sees it, 4 (IPv4) or 16 (IPv6, never v4-mapped) bytes
      * @param addressLength 4 or 16
      * @param numWant peers wanted, already defaulted and capped by the caller; 0 means none
+     * @param families the address families the answer can carry ({@link #FAMILY_V4}, {@link #FAMILY_V6}, or both):
+     *     peers are chosen from these only, so numWant is not spent on peers the answer would drop (a BEP 15 answer
+     *     carries the family of the socket it is sent on)
      * @param wantPeerIds fill {@code out.peerIds4/peerIds6} too (the BEP 3 dictionary model)
      * @return {@code null} on success, or the failure to answer with (the store's state is unchanged)
      */
@@ -26,6 +48,7 @@ public interface SwarmStore extends AutoCloseable {
             byte[] address,
             int addressLength,
             int numWant,
+            int families,
             boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out);

@@ -101,6 +101,11 @@ final class Announces {
         return send(50);
     }
 
+    /** An announce whose answer can carry only {@code families} ({@link SwarmStore#FAMILY_V4} etc.). */
+    FailureReason sendFor(int families, int numWant) {
+        return store.announce(request, address, addressLength, numWant, families, true, now, response);
+    }
+
     /** Ports of the returned IPv4 peers. */
     int port4(int i) {
         int b = i * AnnounceResponse.COMPACT_PEER4_LENGTH;

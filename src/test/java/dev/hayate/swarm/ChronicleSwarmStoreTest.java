@@ -14,6 +14,8 @@ import java.util.Arrays;
 import java.util.BitSet;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ChronicleSwarmStoreTest {
     private static final long TTL = 60_000;
@@ -247,6 +249,39 @@ class ChronicleSwarmStoreTest {
         a.peer(1, 98).v6(98).send(200);
         assertEquals(11, a.response.peers4Count);
         assertEquals(5, a.response.peers6Count);
+    }
+
+    /**
+     * A UDP answer carries one family (BEP 15), so the store fills numwant from that family alone: small swarms
+     * (one entry) and large ones (blocks) alike, seeders and leechers of the family both counted.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {6, 200})
+    void shouldFillNumWantFromOneFamilyWhenTheAnswerCarriesOnlyThatFamily(int perFamily) {
+        Announces a = new Announces(open(2000, 100));
+        for (int n = 1; n <= perFamily; n++) {
+            a.peer(1, n).v4(n).left(n % 2 == 0 ? 0 : 10).send(0);
+            a.peer(1, 1000 + n).v6(1000 + n).left(n % 2 == 0 ? 0 : 10).send(0);
+        }
+        int numWant = Math.min(50, perFamily);
+        a.peer(1, 5000).v6(5000).left(10).sendFor(SwarmStore.FAMILY_V6, numWant);
+        assertEquals(0, a.response.peers4Count, "no IPv4 peers in an IPv6-only answer");
+        assertEquals(numWant, a.response.peers6Count, "numwant filled from IPv6 peers");
+        for (int i = 0; i < numWant; i++) {
+            int n = a.port6(i) - 1024;
+            assertTrue(n > 1000 && n <= 1000 + perFamily, "an IPv6 peer: " + n);
+        }
+        a.peer(1, 5001).v4(5001).left(10).sendFor(SwarmStore.FAMILY_V4, numWant);
+        assertEquals(numWant, a.response.peers4Count, "numwant filled from IPv4 peers");
+        assertEquals(0, a.response.peers6Count);
+        // a seeder of one family gets that family's leechers only
+        a.peer(1, 5002).v4(5002).left(0).sendFor(SwarmStore.FAMILY_V4, 200);
+        assertEquals((perFamily + 1) / 2 + 1, a.response.peers4Count, "the v4 leechers, 5001 included");
+        assertEquals(0, a.response.peers6Count);
+        // both families: the HTTP answer, numwant shared between them
+        a.peer(1, 5003).v4(5003).left(10).sendFor(SwarmStore.BOTH_FAMILIES, numWant);
+        assertEquals(numWant, a.response.peers4Count + a.response.peers6Count);
+        assertTrue(a.response.peers6Count > 0 && a.response.peers4Count > 0);
     }
 
     @Test

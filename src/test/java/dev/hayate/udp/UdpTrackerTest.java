@@ -219,6 +219,43 @@ class UdpTrackerTest {
         }
     }
 
+    /**
+     * BEP 15: an answer over IPv4 carries 6-byte IPv4 peers, over IPv6 18-byte IPv6 peers, so numwant is filled from
+     * the requester's family alone; peers of the other family in the swarm must not use up its share.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"v4", "v6"})
+    void shouldFillNumWantFromTheRequestersFamilyWhenTheSwarmHoldsBothFamilies(String family) throws Exception {
+        byte[] hash = hash();
+        int perFamily = 30;
+        int numWant = 20;
+        try (Client fours = new Client(v4);
+                Client sixes = new Client(v6);
+                Client requester = new Client(server(family))) {
+            long id4 = fours.connect();
+            long id6 = sixes.connect();
+            for (int i = 0; i < perFamily; i++) {
+                fours.announce(id4, hash, peerId(1000 + i), 1000, 2, 10000 + i);
+                sixes.announce(id6, hash, peerId(2000 + i), 1000, 2, 20000 + i);
+            }
+            long id = requester.connect();
+            int tid = RANDOM.nextInt();
+            ByteBuffer r =
+                    requester.exchange(Client.announcePacket(id, tid, hash, peerId(3000), 1000, 2, numWant, 30000));
+            assertNotNull(r, "announce reply");
+            assertEquals(1, r.getInt(0), "action announce");
+            assertEquals(2 * perFamily + 1, r.getInt(12), "leechers");
+            int entry = family.equals("v6") ? 18 : 6;
+            assertEquals(0, (r.remaining() - 20) % entry);
+            assertEquals(numWant, (r.remaining() - 20) / entry, "peers of the requester's family");
+            int basePort = family.equals("v6") ? 20000 : 10000;
+            for (int off = 20; off < r.remaining(); off += entry) {
+                int port = r.getShort(off + entry - 2) & 0xFFFF;
+                assertTrue(port >= basePort && port < basePort + perFamily, "a peer of this family: " + port);
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"v4", "v6"})
     void shouldDropSilentlyWhenTheConnectionIdIsForgedOrFromAnotherPort(String family) throws Exception {

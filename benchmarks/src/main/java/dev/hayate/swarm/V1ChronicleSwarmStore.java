@@ -227,9 +227,14 @@ public final class V1ChronicleSwarmStore implements SwarmStore {
             byte[] address,
             int addressLength,
             int numWant,
+            int families,
             boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out) {
+        if (families != BOTH_FAMILIES) {
+            // the format-1 copy is kept for the layout comparison only, which announces over HTTP's both families
+            throw new UnsupportedOperationException("the v1 store selects from both families only");
+        }
         out.reset();
         if (addressLength != 4 && addressLength != 16) {
             return FailureReason.INVALID_IP;

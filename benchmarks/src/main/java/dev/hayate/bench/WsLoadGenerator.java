@@ -49,6 +49,9 @@ import java.util.concurrent.TimeUnit;
  * {@code hold} s; the generator prints {@code WSIDLE ready} when every peer has its reply, so that a script can read
  * the tracker's RSS then.
  *
+ * <p>With {@code server_pid=PID} it also reports the CPU the tracker process used during the measurement
+ * ({@code server_cores}: CPU seconds per second, from {@code /proc/PID/stat}), beside its own ({@code gen_cores}).
+ *
  * <p>Bounded: {@code duration}, {@code warmup} and {@code hold} at most 600 s, at most {@code max_announces} announces
  * in all, loopback targets only. Handshakes are paced ({@code connect_window} in flight) so that a listen backlog
  * never overflows.
@@ -135,10 +138,15 @@ public final class WsLoadGenerator {
             System.exit(s.valid() ? 0 : 1);
         }
         Thread.sleep((long) (c.warmupSeconds * 1000));
+        long self = ProcessHandle.current().pid();
         Totals a = Totals.of(workers);
+        long serverCpu0 = cpuTicks(c.serverPid);
+        long ownCpu0 = cpuTicks(self);
         long m0 = System.nanoTime();
         Thread.sleep((long) (c.durationSeconds * 1000));
         Totals b = Totals.of(workers);
+        long serverCpu1 = cpuTicks(c.serverPid);
+        long ownCpu1 = cpuTicks(self);
         double secs = (System.nanoTime() - m0) / 1e9;
         stop(workers);
         Totals end = Totals.of(workers);
@@ -146,11 +154,31 @@ public final class WsLoadGenerator {
         System.out.printf(
                 "WSLOAD label=%s secs=%.1f announce_rps=%.0f offers_rps=%.0f answers_rps=%.0f announces=%d"
                         + " offers=%d answers=%d total_announces=%d peers=%d torrents=%d zipf=%.2f offers_per_announce=%d"
-                        + " threads=%d secs_to_connect=%.1f announce_bytes=%d %s%n",
+                        + " threads=%d secs_to_connect=%.1f announce_bytes=%d server_cores=%s gen_cores=%s %s%n",
                 c.label, secs, announces / secs, (b.offers - a.offers) / secs, (b.answers - a.answers) / secs,
                 announces, b.offers - a.offers, b.answers - a.answers, end.replies, c.peers, c.torrents, c.zipf,
-                c.offers, c.threads, connectSeconds, shared.sampleAnnounceBytes, end.problems());
+                c.offers, c.threads, connectSeconds, shared.sampleAnnounceBytes, cores(serverCpu0, serverCpu1, secs),
+                cores(ownCpu0, ownCpu1, secs), end.problems());
         System.exit(end.valid() && announces > 0 ? 0 : 1);
+    }
+
+    /** utime + stime of a process, in clock ticks (/proc/PID/stat), or -1 if unknown. */
+    static long cpuTicks(long pid) {
+        if (pid <= 0) {
+            return -1;
+        }
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of proc(5)
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Cores busy on average (CPU seconds per second; USER_HZ is 100 on Linux), or "?" if unknown. */
+    static String cores(long ticks0, long ticks1, double secs) {
+        return ticks0 < 0 || ticks1 < 0 ? "?" : String.format("%.2f", (ticks1 - ticks0) / 100.0 / secs);
     }
 
     private static int ready(Worker[] workers) {
@@ -211,6 +239,7 @@ public final class WsLoadGenerator {
         final int connectTimeoutSeconds;
         final long seed;
         final double seeders;
+        final long serverPid;
 
         Config(Map<String, String> o) throws IOException {
             host = o.getOrDefault("host", "127.0.0.1");
@@ -234,6 +263,7 @@ public final class WsLoadGenerator {
             connectTimeoutSeconds = Integer.parseInt(o.getOrDefault("connect_timeout", "120"));
             seed = Long.parseLong(o.getOrDefault("seed", "12648430"));
             seeders = Double.parseDouble(o.getOrDefault("seeders", "0.3"));
+            serverPid = Long.parseLong(o.getOrDefault("server_pid", "0"));
             check(InetAddress.getByName(host).isLoopbackAddress(), "loopback targets only: " + host);
             check(port >= 1 && port <= 65535, "port must be 1..65535");
             check(path.startsWith("/") && path.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f), "bad path");

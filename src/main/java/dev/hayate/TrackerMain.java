@@ -14,6 +14,7 @@ import dev.hayate.swarm.ChronicleSwarmStore;
 import dev.hayate.swarm.SwarmOptions;
 import dev.hayate.swarm.SwarmStore;
 import dev.hayate.udp.UdpTracker;
+import dev.hayate.ws.WebTorrentTracker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -192,6 +193,7 @@ public final class TrackerMain {
         private final ScheduledExecutorService sweeper;
         private final TrackerMetrics metrics;
         private AdminServer admin;
+        private WebTorrentTracker webTorrent;
         private boolean closed;
 
         private Tracker(
@@ -248,9 +250,11 @@ public final class TrackerMain {
                         store::torrentCount, store::seederCount, store::leecherCount, store::peerCapacityUsed);
                 metrics.bindJvmAndProcess();
                 UdpTracker udp = config.udpEnabled() ? new UdpTracker(config, store, metrics, access) : null;
+                WebTorrentTracker ws =
+                        config.webTorrent().enabled() ? new WebTorrentTracker(config, metrics, access) : null;
                 TrackerServer http;
                 try {
-                    http = new TrackerServer(config, store, metrics, access);
+                    http = new TrackerServer(config, store, metrics, access, ws == null ? null : ws.upgradeHandler());
                     http.start();
                 } catch (RuntimeException e) {
                     if (udp != null) {
@@ -270,7 +274,11 @@ public final class TrackerMain {
                 sweeper.scheduleWithFixedDelay(
                         () -> {
                             try {
-                                metrics.peersExpired(store.sweep(System.currentTimeMillis()));
+                                long now = System.currentTimeMillis();
+                                metrics.peersExpired(store.sweep(now));
+                                if (ws != null) {
+                                    metrics.peersExpired(ws.expire(now));
+                                }
                             } catch (RuntimeException e) {
                                 LOG.error("expiry sweep failed: {}", e.toString(), e);
                             }
@@ -283,6 +291,7 @@ public final class TrackerMain {
                     sweeper.scheduleWithFixedDelay(access::reloadIfChanged, reload, reload, TimeUnit.SECONDS);
                 }
                 Tracker tracker = new Tracker(store, http, udp, sweeper, metrics);
+                tracker.webTorrent = ws;
                 if (config.adminEnabled()) {
                     try {
                         tracker.admin =
@@ -327,6 +336,11 @@ public final class TrackerMain {
 
         public SwarmStore store() {
             return store;
+        }
+
+        /** The WebTorrent tracker; {@code null} when {@code ws.enabled=false}. */
+        public WebTorrentTracker webTorrent() {
+            return webTorrent;
         }
 
         public TrackerMetrics metrics() {

@@ -4,6 +4,8 @@ import dev.hayate.config.TrackerConfig;
 import dev.hayate.metrics.AnnounceHistory;
 import dev.hayate.metrics.TrackerMetrics;
 import dev.hayate.swarm.SwarmStore;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
@@ -78,7 +80,8 @@ public final class AdminServer implements AutoCloseable {
                     store.leecherCount(),
                     store.peerCapacityUsed(),
                     history.minutes(),
-                    history.currentMinute(total));
+                    history.currentMinute(total),
+                    webTorrent(registry));
         });
         this.undertow = Undertow.builder()
                 .setIoThreads(1)
@@ -88,6 +91,26 @@ public final class AdminServer implements AutoCloseable {
                 .addHttpListener(config.adminPort(), config.adminHost())
                 .setHandler(handler)
                 .build();
+    }
+
+    /**
+     * The WebTorrent counts, read from its gauges (registered when {@code ws.enabled=true}); {@code null} without them.
+     */
+    static StatusPage.WebTorrent webTorrent(MeterRegistry registry) {
+        Gauge connections = registry.find("hayate.ws.connections").gauge();
+        if (connections == null) {
+            return null;
+        }
+        return new StatusPage.WebTorrent(
+                (long) connections.value(),
+                gaugeValue(registry, "hayate.ws.torrents"),
+                gaugeValue(registry, "hayate.ws.seeders"),
+                gaugeValue(registry, "hayate.ws.leechers"));
+    }
+
+    private static long gaugeValue(MeterRegistry registry, String name) {
+        Gauge g = registry.find(name).gauge();
+        return g == null ? 0 : (long) g.value();
     }
 
     public void start() {

@@ -19,6 +19,7 @@ final class StatusPage {
      *
      * @param minutes announces in each completed minute, oldest first (at most 59 are drawn)
      * @param currentMinute announces so far in the minute not yet sampled
+     * @param webTorrent the WebTorrent swarms (their own, apart from the BitTorrent ones); {@code null} when off
      */
     record Status(
             String version,
@@ -28,7 +29,20 @@ final class StatusPage {
             long leechers,
             double capacityUsed,
             long[] minutes,
-            long currentMinute) {
+            long currentMinute,
+            WebTorrent webTorrent) {
+        Status(
+                String version,
+                long uptimeSeconds,
+                long torrents,
+                long seeders,
+                long leechers,
+                double capacityUsed,
+                long[] minutes,
+                long currentMinute) {
+            this(version, uptimeSeconds, torrents, seeders, leechers, capacityUsed, minutes, currentMinute, null);
+        }
+
         long peers() {
             return seeders + leechers;
         }
@@ -51,6 +65,9 @@ final class StatusPage {
         }
     }
 
+    /** The WebTorrent tracker's live sockets and swarms. */
+    record WebTorrent(long connections, long torrents, long seeders, long leechers) {}
+
     static String render(Status s) {
         StringBuilder h = new StringBuilder(8192);
         h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -70,6 +87,14 @@ final class StatusPage {
         row(h, "seeders", "Seeders", Long.toString(s.seeders()));
         row(h, "leechers", "Leechers", Long.toString(s.leechers()));
         row(h, "capacity", "Store capacity used", String.format(Locale.ROOT, "%.2f%%", s.capacityUsed() * 100));
+        if (s.webTorrent() != null) {
+            StatusPage.WebTorrent w = s.webTorrent();
+            row(h, "ws-connections", "WebTorrent connections", Long.toString(w.connections()));
+            row(h, "ws-torrents", "WebTorrent torrents", Long.toString(w.torrents()));
+            row(h, "ws-peers", "WebTorrent peers", Long.toString(w.seeders() + w.leechers()));
+            row(h, "ws-seeders", "WebTorrent seeders", Long.toString(w.seeders()));
+            row(h, "ws-leechers", "WebTorrent leechers", Long.toString(w.leechers()));
+        }
         row(h, "announces-hour", "Announces, last hour", Long.toString(s.announcesLastHour()));
         row(h, "uptime", "Uptime", uptime(s.uptimeSeconds()));
         row(h, "version", "Version", escape(s.version()));

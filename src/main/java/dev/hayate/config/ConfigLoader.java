@@ -58,6 +58,16 @@ public final class ConfigLoader {
         d.put("access.mode", "off");
         d.put("access.file", "");
         d.put("access.reload_seconds", "5");
+        // WebTorrent tracker (issue 12)
+        d.put("ws.enabled", "true");
+        d.put("ws.announce_interval_seconds", "120");
+        d.put("ws.peer_ttl_seconds", "300");
+        d.put("ws.max_message_bytes", "65536");
+        d.put("ws.max_offers", "10");
+        d.put("ws.max_connections", "50000");
+        d.put("ws.idle_timeout_seconds", "180");
+        d.put("ws.max_queued_bytes", "1048576");
+        d.put("ws.max_torrents_per_connection", "1000");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -161,7 +171,27 @@ public final class ConfigLoader {
                 accessMode,
                 accessMode == TrackerConfig.AccessMode.OFF ? null : Path.of(accessFile),
                 intIn(v, "access.reload_seconds", 1, 86_400),
-                httpAcceptor(v, "http.acceptor"));
+                httpAcceptor(v, "http.acceptor"),
+                webTorrent(v));
+    }
+
+    private static TrackerConfig.WebTorrent webTorrent(Map<String, String> v) {
+        int interval = intIn(v, "ws.announce_interval_seconds", 1, 86_400);
+        int ttl = intIn(v, "ws.peer_ttl_seconds", 1, 7 * 86_400);
+        if (ttl <= interval) {
+            throw new ConfigException("ws.peer_ttl_seconds (" + ttl + ") must exceed ws.announce_interval_seconds ("
+                    + interval + "), or every peer expires before it announces again");
+        }
+        return new TrackerConfig.WebTorrent(
+                bool(v, "ws.enabled"),
+                interval,
+                ttl,
+                intIn(v, "ws.max_message_bytes", 1_024, 16 << 20),
+                intIn(v, "ws.max_offers", 1, 100),
+                intIn(v, "ws.max_connections", 1, 10_000_000),
+                intIn(v, "ws.idle_timeout_seconds", 3, 86_400),
+                intIn(v, "ws.max_queued_bytes", 65_536, 1 << 30),
+                intIn(v, "ws.max_torrents_per_connection", 1, 1_000_000));
     }
 
     private static TrackerConfig.HttpAcceptor httpAcceptor(Map<String, String> v, String key) {

@@ -42,6 +42,7 @@ import java.util.List;
  * @param accessFile {@code access.file}; {@code null} when {@code access.mode=off}
  * @param accessReloadSeconds {@code access.reload_seconds}
  * @param httpAcceptor {@code http.acceptor}: who accepts HTTP connections
+ * @param webTorrent the {@code ws.*} keys: the WebTorrent tracker on the HTTP port
  */
 public record TrackerConfig(
         List<String> httpHosts,
@@ -77,7 +78,33 @@ public record TrackerConfig(
         AccessMode accessMode,
         Path accessFile,
         int accessReloadSeconds,
-        HttpAcceptor httpAcceptor) {
+        HttpAcceptor httpAcceptor,
+        WebTorrent webTorrent) {
+
+    /**
+     * The {@code ws.*} keys: the WebTorrent tracker (WebSocket) served on the HTTP listeners.
+     *
+     * @param enabled {@code ws.enabled}
+     * @param announceIntervalSeconds {@code ws.announce_interval_seconds}: {@code interval} sent to WebTorrent clients
+     * @param peerTtlSeconds {@code ws.peer_ttl_seconds}: a WebTorrent peer not heard from for this long leaves its swarm
+     * @param maxMessageBytes {@code ws.max_message_bytes}: larger messages close the socket with 1009
+     * @param maxOffers {@code ws.max_offers}: offers relayed per announce at most
+     * @param maxConnections {@code ws.max_connections}: open WebSocket connections at most
+     * @param idleTimeoutSeconds {@code ws.idle_timeout_seconds}: a socket silent (no message, no pong) this long is
+     *     closed; one silent for a third of it is pinged
+     * @param maxQueuedBytes {@code ws.max_queued_bytes}: bytes queued for one slow reader before frames are dropped
+     * @param maxTorrentsPerConnection {@code ws.max_torrents_per_connection}: torrents one socket may announce
+     */
+    public record WebTorrent(
+            boolean enabled,
+            int announceIntervalSeconds,
+            int peerTtlSeconds,
+            int maxMessageBytes,
+            int maxOffers,
+            int maxConnections,
+            int idleTimeoutSeconds,
+            int maxQueuedBytes,
+            int maxTorrentsPerConnection) {}
 
     /** {@code http.acceptor}: who accepts HTTP connections. */
     public enum HttpAcceptor {

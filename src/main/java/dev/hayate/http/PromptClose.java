@@ -43,6 +43,8 @@ final class PromptClose {
     private boolean writesShut;
     /** Set when input beyond the request was seen: close only on the client's FIN (or Undertow's drain timer). */
     private boolean linger;
+    /** The connection became a WebSocket: it closes by the WebSocket close handshake, so pass everything through. */
+    private boolean upgraded;
 
     private PromptClose(StreamConnection connection) {
         this.source = new Source(connection.getSourceChannel().getConduit());
@@ -67,6 +69,17 @@ final class PromptClose {
                 && a.getExtraBytes() != null
                 && a.getOriginalSinkConduit() instanceof Sink sink) {
             sink.owner().linger = true;
+        }
+    }
+
+    /**
+     * Called for a WebSocket upgrade request: from now on the pair passes everything through, also after the
+     * WebSocket's writes are shut down (the client's close frame must still be read). Allocation-free.
+     */
+    static void upgrading(HttpServerExchange exchange) {
+        ServerConnection c = exchange.getConnection();
+        if (c instanceof AbstractServerConnection a && a.getOriginalSinkConduit() instanceof Sink sink) {
+            sink.owner().upgraded = true;
         }
     }
 
@@ -121,13 +134,13 @@ final class PromptClose {
 
         @Override
         public void terminateWrites() throws IOException {
-            writesShut = true;
+            writesShut = !upgraded;
             next.terminateWrites();
         }
 
         @Override
         public void truncateWrites() throws IOException {
-            writesShut = true;
+            writesShut = !upgraded;
             next.truncateWrites();
         }
     }

@@ -7,7 +7,10 @@ import dev.hayate.swarm.SwarmStore;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.util.Headers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -41,14 +44,28 @@ public final class TrackerServer implements AutoCloseable {
     private static final int BUFFER_BYTES = 16_364;
 
     private final TrackerConfig config;
-    private final TrackerHandler handler;
+    private final HttpHandler handler;
     private final Undertow undertow;
     private XnioWorker worker;
     private final List<PerThreadAcceptor> acceptors = new ArrayList<>();
 
     public TrackerServer(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
+        this(config, store, metrics, access, null);
+    }
+
+    /**
+     * @param webSocket takes WebSocket upgrades on {@code /} and {@code /announce} (the WebTorrent tracker); {@code
+     *     null} when {@code ws.enabled=false}. It is part of the handler chain built here, so every listener that
+     *     serves this chain serves it too.
+     */
+    public TrackerServer(
+            TrackerConfig config,
+            SwarmStore store,
+            TrackerMetrics metrics,
+            AccessPolicy access,
+            HttpHandler webSocket) {
         this.config = config;
-        this.handler = new TrackerHandler(config, store, metrics, access);
+        this.handler = routes(new TrackerHandler(config, store, metrics, access), webSocket);
         if (config.httpAcceptor() == TrackerConfig.HttpAcceptor.XNIO) {
             Undertow.Builder builder = Undertow.builder()
                     .setIoThreads(config.httpIoThreads())
@@ -73,6 +90,34 @@ public final class TrackerServer implements AutoCloseable {
         } else {
             this.undertow = null;
         }
+    }
+
+    /**
+     * The root handler: a WebSocket upgrade on {@code /} or {@code /announce} goes to {@code webSocket}, everything else
+     * (a plain {@code GET /announce} included) to the HTTP tracker. Allocation-free: one header lookup, only on those
+     * two paths.
+     */
+    static HttpHandler routes(HttpHandler tracker, HttpHandler webSocket) {
+        if (webSocket == null) {
+            return tracker;
+        }
+        return exchange -> {
+            if (isWebSocketUpgrade(exchange)) {
+                PromptClose.upgrading(exchange);
+                webSocket.handleRequest(exchange);
+            } else {
+                tracker.handleRequest(exchange);
+            }
+        };
+    }
+
+    static boolean isWebSocketUpgrade(HttpServerExchange exchange) {
+        String path = exchange.getRequestPath();
+        if (!"/".equals(path) && !TrackerHandler.ANNOUNCE_PATH.equals(path)) {
+            return false;
+        }
+        String upgrade = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);
+        return upgrade != null && "websocket".equalsIgnoreCase(upgrade.trim());
     }
 
     @SuppressWarnings("unchecked")

@@ -164,6 +164,120 @@ public final class TrackerMetrics implements AutoCloseable {
         requestLatency[protocol].record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    // ---------------------------------------------------------------------------------------------------------------
+    // WebTorrent tracker (hayate_ws_*), registered by bindWebTorrent when ws.enabled=true
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** {@link #wsDropped} reasons: why a frame meant for a client was not sent. */
+    public static final int WS_DROP_UNKNOWN_PEER = 0;
+
+    public static final int WS_DROP_SLOW_READER = 1;
+    public static final int WS_DROP_CLOSED = 2;
+    private static final String[] WS_DROP_REASONS = {"unknown_peer", "slow_reader", "closed"};
+
+    /** {@link #wsClosed} reasons: why the tracker closed a WebSocket. */
+    public static final int WS_CLOSE_IDLE = 0;
+
+    public static final int WS_CLOSE_TOO_BIG = 1;
+    public static final int WS_CLOSE_BINARY = 2;
+    public static final int WS_CLOSE_LIMIT = 3;
+    private static final String[] WS_CLOSE_REASONS = {
+        "idle_timeout", "message_too_big", "binary_frame", "max_connections"
+    };
+
+    private Counter[] wsAnnounces;
+    private Counter wsScrapes;
+    private Counter wsOffersRelayed;
+    private Counter wsAnswersRelayed;
+    private Counter[] wsDropped;
+    private Counter[] wsClosed;
+    private Counter[] wsFailures;
+
+    /**
+     * Registers the WebTorrent meters; call once at start-up, before any other {@code ws*} method.
+     *
+     * @param eventNames announce events, as for the constructor
+     * @param failureNames WebTorrent failure reasons, indexed by the caller's ordinal
+     */
+    public void bindWebTorrent(
+            List<String> eventNames,
+            List<String> failureNames,
+            DoubleSupplier connections,
+            DoubleSupplier torrents,
+            DoubleSupplier seeders,
+            DoubleSupplier leechers) {
+        wsAnnounces = new Counter[eventNames.size()];
+        for (int e = 0; e < eventNames.size(); e++) {
+            wsAnnounces[e] = Counter.builder("hayate.ws.announces")
+                    .description("WebTorrent announces answered, by event (answers are counted apart)")
+                    .tag("event", eventNames.get(e).toLowerCase(Locale.ROOT))
+                    .register(registry);
+        }
+        wsScrapes = Counter.builder("hayate.ws.scrapes")
+                .description("WebTorrent scrapes answered")
+                .register(registry);
+        wsOffersRelayed = Counter.builder("hayate.ws.offers.relayed")
+                .description("WebRTC offers relayed to another WebTorrent peer")
+                .register(registry);
+        wsAnswersRelayed = Counter.builder("hayate.ws.answers.relayed")
+                .description("WebRTC answers forwarded to the peer that made the offer")
+                .register(registry);
+        wsDropped = new Counter[WS_DROP_REASONS.length];
+        for (int r = 0; r < WS_DROP_REASONS.length; r++) {
+            wsDropped[r] = Counter.builder("hayate.ws.dropped")
+                    .description(
+                            "WebTorrent frames not delivered: answer to an unknown peer, slow reader, closed socket")
+                    .tag("reason", WS_DROP_REASONS[r])
+                    .register(registry);
+        }
+        wsClosed = new Counter[WS_CLOSE_REASONS.length];
+        for (int r = 0; r < WS_CLOSE_REASONS.length; r++) {
+            wsClosed[r] = Counter.builder("hayate.ws.closed")
+                    .description("WebSockets closed by the tracker, by reason")
+                    .tag("reason", WS_CLOSE_REASONS[r])
+                    .register(registry);
+        }
+        wsFailures = new Counter[failureNames.size()];
+        for (int f = 0; f < failureNames.size(); f++) {
+            wsFailures[f] = Counter.builder("hayate.ws.failures")
+                    .description("WebTorrent messages answered with a failure reason, by reason")
+                    .tag("reason", failureNames.get(f).toLowerCase(Locale.ROOT))
+                    .register(registry);
+        }
+        gauge("hayate.ws.connections", "Open WebTorrent WebSocket connections", connections);
+        gauge("hayate.ws.torrents", "WebTorrent swarms with at least one peer", torrents);
+        gauge("hayate.ws.seeders", "WebTorrent seeders", seeders);
+        gauge("hayate.ws.leechers", "WebTorrent leechers", leechers);
+    }
+
+    public void wsAnnounce(int event) {
+        wsAnnounces[event].increment();
+    }
+
+    public void wsScrape() {
+        wsScrapes.increment();
+    }
+
+    public void wsOffersRelayed(int count) {
+        wsOffersRelayed.increment(count);
+    }
+
+    public void wsAnswerRelayed() {
+        wsAnswersRelayed.increment();
+    }
+
+    public void wsDropped(int reason) {
+        wsDropped[reason].increment();
+    }
+
+    public void wsClosed(int reason) {
+        wsClosed[reason].increment();
+    }
+
+    public void wsFailure(int reason) {
+        wsFailures[reason].increment();
+    }
+
     public MeterRegistry registry() {
         return registry;
     }

@@ -1,0 +1,219 @@
+package dev.hayate.ws;
+
+import dev.hayate.metrics.TrackerMetrics;
+import io.undertow.websockets.core.AbstractReceiveListener;
+import io.undertow.websockets.core.BufferedBinaryMessage;
+import io.undertow.websockets.core.StreamSourceFrameChannel;
+import io.undertow.websockets.core.WebSocketCallback;
+import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSockets;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import org.xnio.IoUtils;
+import org.xnio.Pooled;
+
+/**
+ * One WebTorrent socket. Everything here runs on the socket's own IO thread ({@link #channel}'s): reading messages,
+ * sending frames (relays from other threads are handed over with {@code execute}), and the close. So the fields need no
+ * lock.
+ *
+ * <p>What an idle socket costs beyond Undertow's channel: this object, its close task and the array of its peers (one
+ * slot per torrent it announced). No buffer is held between messages: a message is read into pooled buffers, copied
+ * into the IO thread's input array and released before it is handled.
+ *
+ * <p>It is its own receive listener and its own callback for both the message reads (context: the
+ * {@link BufferedBinaryMessage}) and the frame writes (context: the frame's {@link ByteBuffer}, whose capacity is what
+ * leaves {@link #queuedBytes} when the write completes or fails), so a message or a frame allocates no callback.
+ */
+final class WsConnection extends AbstractReceiveListener implements WebSocketCallback<Object> {
+    private static final WsSwarms.Peer[] NO_PEERS = new WsSwarms.Peer[0];
+    /** After a 1009 close, the client gets this long to answer it before the socket is closed regardless. */
+    private static final long CLOSE_GRACE_MILLIS = 5_000;
+
+    final WebSocketChannel channel;
+    final WebTorrentTracker.Worker worker;
+    private final WebTorrentTracker tracker;
+
+    /** When the last frame (message, ping, pong or close) arrived; read by the idle sweep. */
+    long lastHeardMillis;
+    /** Bytes handed to Undertow and not yet written: bounded by ws.max_queued_bytes. */
+    long queuedBytes;
+    /** Position in the worker's list of sockets (for the idle sweep). */
+    int workerIndex = -1;
+
+    private WsSwarms.Peer[] peers = NO_PEERS;
+    private int peerCount;
+    private boolean binaryMessage;
+    private boolean closed;
+
+    WsConnection(WebTorrentTracker tracker, WebTorrentTracker.Worker worker, WebSocketChannel channel, long nowMillis) {
+        this.tracker = tracker;
+        this.worker = worker;
+        this.channel = channel;
+        this.lastHeardMillis = nowMillis;
+    }
+
+    // ---- reading -----------------------------------------------------------------------------------------------
+
+    @Override
+    public void handleEvent(WebSocketChannel ch) {
+        lastHeardMillis = System.currentTimeMillis();
+        super.handleEvent(ch);
+    }
+
+    @Override
+    protected void onText(WebSocketChannel ch, StreamSourceFrameChannel frame) {
+        binaryMessage = false;
+        read(frame);
+    }
+
+    /** Binary frames are refused (WebTorrent sends text only): read within the size limit, then closed with 1003. */
+    @Override
+    protected void onBinary(WebSocketChannel ch, StreamSourceFrameChannel frame) {
+        binaryMessage = true;
+        read(frame);
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void read(StreamSourceFrameChannel frame) {
+        // Undertow reads the whole message (all fragments) into pooled buffers, and at ws.max_message_bytes sends close
+        // 1009 and reports an error instead (see onError). Text frames are UTF-8-checked by Undertow as they are read.
+        new BufferedBinaryMessage(tracker.maxMessageBytes, true).read(frame, (WebSocketCallback) this);
+    }
+
+    @Override
+    protected void onFullPongMessage(WebSocketChannel ch, BufferedBinaryMessage message) {
+        message.getData().free(); // a pong only shows the socket is alive (lastHeardMillis)
+    }
+
+    @Override
+    public void complete(WebSocketChannel ch, Object context) {
+        if (context instanceof ByteBuffer frame) {
+            queuedBytes -= frame.capacity();
+        } else if (context instanceof BufferedBinaryMessage message) {
+            Pooled<ByteBuffer[]> data = message.getData();
+            int length;
+            try {
+                length = binaryMessage ? -1 : worker.copyIn(data.getResource());
+            } finally {
+                data.free();
+            }
+            if (binaryMessage) {
+                tracker.metrics.wsClosed(TrackerMetrics.WS_CLOSE_BINARY);
+                WebSockets.sendClose(1003, "binary frames are not supported", channel, null);
+                closeLater();
+            } else {
+                worker.onMessage(this, length);
+            }
+        }
+    }
+
+    @Override
+    public void onError(WebSocketChannel ch, Object context, Throwable error) {
+        if (context instanceof ByteBuffer frame) {
+            queuedBytes -= frame.capacity();
+            return;
+        }
+        if (context instanceof BufferedBinaryMessage message) {
+            message.getData().free();
+        }
+        if (channel.isCloseFrameSent()) {
+            // Over ws.max_message_bytes: Undertow has queued close 1009. Let the close handshake finish, with a bound.
+            tracker.metrics.wsClosed(TrackerMetrics.WS_CLOSE_TOO_BIG);
+            closeLater();
+        } else {
+            IoUtils.safeClose(channel); // a broken frame, bad UTF-8 in a text frame, or the connection went away
+        }
+    }
+
+    private void closeLater() {
+        // The close frame is queued; the client has a bounded time to answer it before the socket is closed anyway.
+        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    // ---- writing -----------------------------------------------------------------------------------------------
+
+    /** Queues one text frame that this socket owns from now on. On this socket's IO thread only. */
+    void send(ByteBuffer frame) {
+        if (closed || !channel.isOpen() || channel.isCloseFrameSent()) {
+            tracker.metrics.wsDropped(TrackerMetrics.WS_DROP_CLOSED);
+            return;
+        }
+        int length = frame.remaining();
+        if (queuedBytes + length > tracker.maxQueuedBytes) {
+            tracker.metrics.wsDropped(TrackerMetrics.WS_DROP_SLOW_READER);
+            return;
+        }
+        queuedBytes += length;
+        WebSockets.sendText(frame, channel, this, frame);
+    }
+
+    void ping() {
+        if (!closed && channel.isOpen() && !channel.isCloseFrameSent()) {
+            WebSockets.sendPing(ByteBuffer.allocate(0), channel, null);
+        }
+    }
+
+    // ---- the torrents this socket announced ----------------------------------------------------------------------
+
+    /** Remembers a peer this socket now owns, so that closing the socket removes it. */
+    void adopt(WsSwarms.Peer p) {
+        if (peerCount == peers.length) {
+            compact();
+            if (peerCount == peers.length) {
+                peers = Arrays.copyOf(peers, Math.max(4, peers.length * 2));
+            }
+        }
+        peers[peerCount++] = p;
+    }
+
+    /**
+     * Whether one more torrent is within ws.max_torrents_per_connection. Only at the limit does it look closer: it
+     * forgets peers that left (stopped, expired, taken over) and lets a torrent this socket already has announce again.
+     */
+    boolean mayAnnounce(byte[] infoHash, int maxTorrents) {
+        if (peerCount < maxTorrents) {
+            return true;
+        }
+        compact();
+        if (peerCount < maxTorrents) {
+            return true;
+        }
+        for (int i = 0; i < peerCount; i++) {
+            WsSwarms.Swarm sw = peers[i].swarm;
+            if (Arrays.equals(sw.bytes, 0, WsSwarms.ID_LENGTH, infoHash, 0, WsSwarms.ID_LENGTH)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Drops the peers that are no longer this socket's (the flags are re-checked under the lock on close). */
+    private void compact() {
+        int j = 0;
+        for (int i = 0; i < peerCount; i++) {
+            WsSwarms.Peer p = peers[i];
+            if (!p.removed && p.conn == this) {
+                peers[j++] = p;
+            }
+        }
+        Arrays.fill(peers, j, peerCount, null);
+        peerCount = j;
+    }
+
+    /** The close task: every peer of this socket leaves its swarm (README pitfall 8: a close is a stopped). */
+    void closed() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (int i = 0; i < peerCount; i++) {
+            tracker.swarms.leave(peers[i], this);
+        }
+        peers = NO_PEERS;
+        peerCount = 0;
+        worker.unregister(this);
+        tracker.connectionClosed();
+    }
+}

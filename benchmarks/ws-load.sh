@@ -4,14 +4,14 @@
 #
 #   flock /tmp/hayate-bench.lock benchmarks/ws-load.sh                      # 3 rounds x 2 targets, ~3 min
 #   DURATION=5 WARMUP=3 ROUNDS=1 benchmarks/ws-load.sh                      # quick look
-#   PEERS=2000 TORRENTS=500 ZIPF=1.2 benchmarks/ws-load.sh                  # another swarm shape
+#   PEERS=2000 WS_TORRENTS=500 ZIPF=1.2 benchmarks/ws-load.sh                  # another swarm shape
 #   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 benchmarks/ws-load.sh       # the JDK for Hayate
 #
 # Builds nothing; needs target/hayate.jar, benchmarks/target/benchmarks.jar (see README.md) and
 # `npm ci --ignore-scripts` in benchmarks/ws-reference (bittorrent-tracker 11.2.3, pinned by its package-lock.json).
 #
 # Load: dev.hayate.bench.WsLoadGenerator (benchmarks.jar) on CLIENT_JAVA, $CLIENT_THREADS selector thread(s):
-# $PEERS WebSocket peers, one connection each, over $TORRENTS torrents drawn Zipf($ZIPF); every announce carries
+# $PEERS WebSocket peers, one connection each, over $WS_TORRENTS torrents drawn Zipf($ZIPF); every announce carries
 # $OFFERS WebRTC offers (~670-character Chromium SDP, ~4.4 KB a frame, like WebTorrent's), each peer re-announces as
 # soon as its reply arrives (closed loop), and answers every offer relayed to it (the tracker routes the answer back).
 # Every peer connects and gets its first reply before the measurement; then the generator warms up for $WARMUP s and
@@ -34,7 +34,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-5}
 PEERS=${PEERS:-1000}
-TORRENTS=${TORRENTS:-100}
+WS_TORRENTS=${WS_TORRENTS:-100}
 ZIPF=${ZIPF:-1.0}
 OFFERS=${OFFERS:-5}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
@@ -103,11 +103,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
     pid=$SERVER_PID
     extra=""
     [[ $t == hayate ]] && f0=$(ws_metric hayate_ws_failures_total)
-    log "round $r: $t (pid $pid) on 127.0.0.1:$SERVER_PORT: $PEERS peers, $TORRENTS torrents, warm-up ${WARMUP}s, ${DURATION}s"
+    log "round $r: $t (pid $pid) on 127.0.0.1:$SERVER_PORT: $PEERS peers, $WS_TORRENTS torrents, warm-up ${WARMUP}s, ${DURATION}s"
     rc=0
     # shellcheck disable=SC2086
     out=$("$CLIENT_JAVA" $CLIENT_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.WsLoadGenerator mode=load \
-      port="$SERVER_PORT" path=/announce peers="$PEERS" torrents="$TORRENTS" zipf="$ZIPF" offers="$OFFERS" \
+      port="$SERVER_PORT" path=/announce peers="$PEERS" torrents="$WS_TORRENTS" zipf="$ZIPF" offers="$OFFERS" \
       threads="$CLIENT_THREADS" duration="$DURATION" warmup="$WARMUP" server_pid="$pid" label="$t" 2>&1) || rc=$?
     line=$(grep '^WSLOAD' <<<"$out" || true)
     ((rc == 0)) || die "$t: the load run failed (exit $rc): ${line:-$(tail -5 <<<"$out")}"
@@ -123,7 +123,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 echo
-echo "# WebTorrent tracker load: $PEERS WebSocket peers, $TORRENTS torrents Zipf($ZIPF), $OFFERS offers per announce,"
+echo "# WebTorrent tracker load: $PEERS WebSocket peers, $WS_TORRENTS torrents Zipf($ZIPF), $OFFERS offers per announce,"
 echo "# closed loop, answers to every relayed offer; ${WARMUP}s warm-up + ${DURATION}s measured per run, $ROUNDS rounds"
 machine_info | grep -v -e 'wrk:' -e 'java opts'
 echo "# java opts:   hayate: $HAYATE_JAVA_OPTS $HAYATE_ARGS | generator: $CLIENT_JAVA_OPTS, $CLIENT_THREADS thread(s) ($CLIENT_JAVA)"

@@ -110,8 +110,7 @@ class GrafanaDashboardTest {
                     unshown.add(name);
                 }
             }
-            assertTrue(
-                    exposed.stream().anyMatch(n -> n.startsWith("hayate_ws_")), "no hayate_ws_* meter exposed");
+            assertTrue(exposed.stream().anyMatch(n -> n.startsWith("hayate_ws_")), "no hayate_ws_* meter exposed");
             assertTrue(unshown.isEmpty(), "WebTorrent meters exposed but on no dashboard panel: " + unshown);
         }
     }

@@ -49,8 +49,9 @@ class WebTorrentBrowserTest {
     static void start() {
         List<String> missing = missingPrerequisites();
         if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            assertTrue(missing.isEmpty(), "CI must have every prerequisite of the browser test (.ci/run installs them): "
-                    + missing);
+            assertTrue(
+                    missing.isEmpty(),
+                    "CI must have every prerequisite of the browser test (.ci/run installs them): " + missing);
         }
         assumeTrue(missing.isEmpty(), "WebTorrent browser test skipped outside CI, missing: " + missing);
         tracker = TestTrackers.start(Map.of("http.io_threads", "2"));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes each Jazzer @FuzzTest target for a bounded time (the maxDuration in its annotation: 60 s for the raw-input
-# parsers, 30 s for the round trips) and fails on the first finding. Without JAZZER_FUZZ, `mvn test` only replays the
+# parsers, 30 s for the round trips and the WebTorrent message handling, 15 s for the bencode writer's round trips) and fails on the first finding. Without JAZZER_FUZZ, `mvn test` only replays the
 # committed corpus; this script is what actually fuzzes.
 #
 #   ./fuzz.sh                                   # every target
@@ -23,6 +23,7 @@ if [ ${#targets[@]} -eq 0 ]; then
     UdpCodecFuzzTest#announceRoundTrip
     BencodeWriterFuzzTest#announceRoundTrip
     BencodeWriterFuzzTest#scrapeRoundTrip
+    WebTorrentCodecFuzzTest#message
   )
 fi
 

@@ -223,4 +223,27 @@ class ConfigLoaderTest {
                 () -> ConfigLoader.load(new Properties(), Map.of("http.request_timeout_seconds", "0")));
         assertTrue(timeout.getMessage().contains("http.request_timeout_seconds"), timeout.getMessage());
     }
+
+    @Test
+    void shouldUseTheDocumentedWebTorrentDefaultsWhenNoWsKeyIsSet() {
+        TrackerConfig.WebTorrent ws = TrackerConfig.defaults().webTorrent();
+        assertEquals(new TrackerConfig.WebTorrent(true, 120, 300, 65_536, 10, 50_000, 180, 1_048_576, 1000), ws);
+    }
+
+    @Test
+    void shouldFailNamingTheWsKeyWhenAWebTorrentLimitIsInvalid() {
+        for (Map<String, String> bad : List.of(
+                Map.of("ws.enabled", "yes"),
+                Map.of("ws.max_message_bytes", "100"),
+                Map.of("ws.max_offers", "0"),
+                Map.of("ws.max_connections", "0"),
+                Map.of("ws.idle_timeout_seconds", "1"),
+                Map.of("ws.max_queued_bytes", "1000"),
+                Map.of("ws.max_torrents_per_connection", "0"),
+                Map.of("ws.peer_ttl_seconds", "120"))) {
+            String key = bad.keySet().iterator().next();
+            ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(new Properties(), bad));
+            assertTrue(e.getMessage().contains(key), e.getMessage());
+        }
+    }
 }

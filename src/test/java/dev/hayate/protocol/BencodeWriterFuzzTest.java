@@ -22,7 +22,7 @@ class BencodeWriterFuzzTest {
     private static final int MAX_PEERS = 40;
     private static final int MAX_HASHES = 74;
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void announceRoundTrip(FuzzedDataProvider data) throws UnknownHostException {
         AnnounceResponse r = new AnnounceResponse(MAX_PEERS);
         r.complete = data.consumeInt(0, Integer.MAX_VALUE);
@@ -101,7 +101,7 @@ class BencodeWriterFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "30s")
+    @FuzzTest(maxDuration = "15s")
     void scrapeRoundTrip(FuzzedDataProvider data) {
         ScrapeRequest req = new ScrapeRequest(MAX_HASHES);
         ScrapeResponse res = new ScrapeResponse(MAX_HASHES);

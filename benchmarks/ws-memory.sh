@@ -69,7 +69,10 @@ ws_metric() {
 
 start_ws() {
   case $1 in
-    hayate) start_target hayate ;;
+    hayate)
+      start_target hayate
+      # the admin listener (read for hayate_ws_*) may come up a moment after the tracker's port
+      wait_listening "$SERVER_PID" "$HAYATE_ADMIN_PORT" "$WORK/hayate/server.log" ;;
     bt-tracker)
       port_free "$WSREF_PORT" || die "127.0.0.1:$WSREF_PORT (bt-tracker) is in use; set WSREF_PORT"
       mkdir -p "$WORK/bt-tracker"

@@ -114,10 +114,12 @@ public final class TrackerMain {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(tracker::close, "hayate-shutdown"));
         LOG.info(
-                "Hayate {} on JDK {}: http {} ; udp {} ; admin {} ; store {} (max {} peers, {} torrents) ; config {}",
+                "Hayate {} on JDK {}: http {} ; webtorrent {} ; udp {} ; admin {} ; store {} (max {} peers, {} torrents) ;"
+                        + " config {}",
                 version(),
                 Runtime.version(),
                 tracker.httpAddresses(),
+                config.webTorrent().enabled() ? "ws on the http port (/ and /announce)" : "off",
                 config.udpEnabled() ? tracker.udpAddresses() : "off",
                 config.adminEnabled() ? "http:/" + tracker.adminAddress() + " (/metrics, /)" : "off",
                 config.storePath() == null

@@ -68,6 +68,7 @@ public final class ConfigLoader {
         d.put("ws.idle_timeout_seconds", "180");
         d.put("ws.max_queued_bytes", "1048576");
         d.put("ws.max_torrents_per_connection", "1000");
+        d.put("ws.max_peers", "200000");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -191,7 +192,8 @@ public final class ConfigLoader {
                 intIn(v, "ws.max_connections", 1, 10_000_000),
                 intIn(v, "ws.idle_timeout_seconds", 3, 86_400),
                 intIn(v, "ws.max_queued_bytes", 65_536, 1 << 30),
-                intIn(v, "ws.max_torrents_per_connection", 1, 1_000_000));
+                intIn(v, "ws.max_torrents_per_connection", 1, 1_000_000),
+                intIn(v, "ws.max_peers", 1, 100_000_000));
     }
 
     private static TrackerConfig.HttpAcceptor httpAcceptor(Map<String, String> v, String key) {

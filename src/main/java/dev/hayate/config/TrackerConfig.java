@@ -92,8 +92,9 @@ public record TrackerConfig(
      * @param maxConnections {@code ws.max_connections}: open WebSocket connections at most
      * @param idleTimeoutSeconds {@code ws.idle_timeout_seconds}: a socket silent (no message, no pong) this long is
      *     closed; one silent for a third of it is pinged
-     * @param maxQueuedBytes {@code ws.max_queued_bytes}: bytes queued for one slow reader before frames are dropped
+     * @param maxQueuedBytes {@code ws.max_queued_bytes}: bytes queued for one slow reader before it is closed
      * @param maxTorrentsPerConnection {@code ws.max_torrents_per_connection}: torrents one socket may announce
+     * @param maxPeers {@code ws.max_peers}: WebTorrent peers (on the heap) over all swarms
      */
     public record WebTorrent(
             boolean enabled,
@@ -104,7 +105,8 @@ public record TrackerConfig(
             int maxConnections,
             int idleTimeoutSeconds,
             int maxQueuedBytes,
-            int maxTorrentsPerConnection) {}
+            int maxTorrentsPerConnection,
+            int maxPeers) {}
 
     /** {@code http.acceptor}: who accepts HTTP connections. */
     public enum HttpAcceptor {

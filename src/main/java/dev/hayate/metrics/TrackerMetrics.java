@@ -181,8 +181,9 @@ public final class TrackerMetrics implements AutoCloseable {
     public static final int WS_CLOSE_TOO_BIG = 1;
     public static final int WS_CLOSE_BINARY = 2;
     public static final int WS_CLOSE_LIMIT = 3;
+    public static final int WS_CLOSE_SLOW_READER = 4;
     private static final String[] WS_CLOSE_REASONS = {
-        "idle_timeout", "message_too_big", "binary_frame", "max_connections"
+        "idle_timeout", "message_too_big", "binary_frame", "max_connections", "slow_reader"
     };
 
     private Counter[] wsAnnounces;

@@ -26,6 +26,10 @@ public enum WebTorrentFailure {
     TORRENT_NOT_ALLOWED("torrent not allowed on this tracker"),
     /** An answer whose {@code to_peer_id} is not (or no longer) in the swarm: the answer is dropped. */
     UNKNOWN_PEER("unknown to_peer_id"),
+    /** {@code ws.max_peers} WebTorrent peers are in the swarms already: a new one is refused. */
+    TRACKER_FULL("tracker is full"),
+    /** The peer_id is announced from another open socket of another address (it may move only when that closes). */
+    PEER_ID_IN_USE("peer_id in use by another connection"),
     /** One socket announced more torrents than {@code ws.max_torrents_per_connection}. */
     TOO_MANY_TORRENTS("too many torrents on one connection"),
     /** A bug on our side, logged; the client is told and the socket stays open. */

@@ -54,6 +54,7 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
     private final int maxConnections;
     private final long idleTimeoutMillis;
     private final int maxTorrentsPerConnection;
+    private final long maxPeers;
     private final int maxScrapeHashes;
     private final AtomicInteger connections = new AtomicInteger();
     private final ThreadLocal<Worker> workers = new ThreadLocal<>();
@@ -71,6 +72,7 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
         this.maxConnections = ws.maxConnections();
         this.idleTimeoutMillis = ws.idleTimeoutSeconds() * 1000L;
         this.maxTorrentsPerConnection = ws.maxTorrentsPerConnection();
+        this.maxPeers = ws.maxPeers();
         this.maxScrapeHashes = config.maxScrapeHashes();
         metrics.bindWebTorrent(
                 Arrays.stream(AnnounceEvent.values()).map(Enum::name).toList(),
@@ -287,7 +289,7 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
                 if (!c.mayAnnounce(r.infoHash, maxTorrentsPerConnection)) {
                     return WebTorrentFailure.TOO_MANY_TORRENTS;
                 }
-                swarms.announce(
+                int result = swarms.announce(
                         r.infoHash,
                         r.peerId,
                         r.seeder(),
@@ -295,7 +297,11 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
                         c,
                         System.currentTimeMillis(),
                         r.offerCount,
+                        maxPeers,
                         s);
+                if (result != WsSwarms.OK) {
+                    return result == WsSwarms.FULL ? WebTorrentFailure.TRACKER_FULL : WebTorrentFailure.PEER_ID_IN_USE;
+                }
                 if (s.adopted != null) {
                     c.adopt(s.adopted);
                 }

@@ -7,6 +7,7 @@ import io.undertow.websockets.core.StreamSourceFrameChannel;
 import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -45,13 +46,26 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
     private WsSwarms.Peer[] peers = NO_PEERS;
     private int peerCount;
     private boolean binaryMessage;
-    private boolean closed;
+    /** Set once by the close task; read by other threads (under a stripe lock) when a peer_id moves sockets. */
+    private volatile boolean closed;
+    /** The client's address (the socket's peer), for the peer_id takeover rule; {@code null} in unit tests. */
+    final InetAddress address;
 
     WsConnection(WebTorrentTracker tracker, WebTorrentTracker.Worker worker, WebSocketChannel channel, long nowMillis) {
         this.tracker = tracker;
         this.worker = worker;
         this.channel = channel;
         this.lastHeardMillis = nowMillis;
+        this.address = channel == null ? null : channel.getSourceAddress().getAddress();
+    }
+
+    /**
+     * Whether {@code other} may take over a peer_id this socket announced: when this socket is closed, or when both
+     * come from the same address (a client that reconnected before its old socket timed out). Otherwise anyone who saw
+     * the peer_id in a relayed offer could redirect that peer's offers and answers to itself.
+     */
+    boolean yieldsTo(WsConnection other) {
+        return closed || address == null || address.equals(other.address);
     }
 
     // ---- reading -----------------------------------------------------------------------------------------------
@@ -136,13 +150,19 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
 
     /** Queues one text frame that this socket owns from now on. On this socket's IO thread only. */
     void send(ByteBuffer frame) {
+        // Tests run with -ea: every frame, a relay from another IO thread included, is written by this socket's thread.
+        assert channel.getIoThread() == Thread.currentThread() : "frame written from " + Thread.currentThread();
         if (closed || !channel.isOpen() || channel.isCloseFrameSent()) {
             tracker.metrics.wsDropped(TrackerMetrics.WS_DROP_CLOSED);
             return;
         }
         int length = frame.remaining();
         if (queuedBytes + length > tracker.maxQueuedBytes) {
+            // A reader this far behind is gone or hostile: as a relay target it would only swallow other peers'
+            // offers. Drop the frame and close the socket, which removes its peers from their swarms.
             tracker.metrics.wsDropped(TrackerMetrics.WS_DROP_SLOW_READER);
+            tracker.metrics.wsClosed(TrackerMetrics.WS_CLOSE_SLOW_READER);
+            IoUtils.safeClose(channel);
             return;
         }
         queuedBytes += length;

@@ -19,7 +19,13 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class WsSwarms {
     static final int ID_LENGTH = 20;
-    private static final int STRIPES = 64;
+    /** {@link #announce} results. */
+    static final int OK = 0;
+
+    static final int FULL = 1;
+    static final int TAKEN = 2;
+    private static final int STRIPE_BITS = 6;
+    private static final int STRIPES = 1 << STRIPE_BITS;
 
     private final Stripe[] stripes = new Stripe[STRIPES];
 
@@ -115,16 +121,23 @@ final class WsSwarms {
         }
     }
 
+    /**
+     * The top bits of a multiplicative mix: a HashMap places keys by the low bits of {@code hash ^ hash >>> 16}, so a
+     * stripe chosen by those same bits would put all of its swarms in a few buckets (measured: every entry in tree
+     * bins).
+     */
     private Stripe stripe(Key k) {
-        return stripes[(k.hash ^ (k.hash >>> 16)) & (STRIPES - 1)];
+        return stripes[(k.hash * 0x9E3779B9) >>> (32 - STRIPE_BITS)];
     }
 
     /**
      * An announce other than {@code stopped}: adds or updates the peer, then chooses up to {@code offers} other peers of
      * the swarm (never the announcing peer, never another peer_id of the same socket) in random order, into
-     * {@code s.targets}. Counts include the announcing peer.
+     * {@code s.targets}. Counts include the announcing peer. Returns {@link #FULL}, changing nothing, when the peer is
+     * new and {@code maxPeers} peers are stored already (checked without a global lock: the count may overshoot by one
+     * per IO thread), and {@link #TAKEN} when the peer_id belongs to another open socket of another address.
      */
-    void announce(
+    int announce(
             byte[] infoHash,
             byte[] peerId,
             boolean seeder,
@@ -132,6 +145,7 @@ final class WsSwarms {
             WsConnection conn,
             long nowMillis,
             int offers,
+            long maxPeers,
             Scratch s) {
         Key k = s.key.set(infoHash, 0);
         Stripe st = stripe(k);
@@ -141,6 +155,9 @@ final class WsSwarms {
             Swarm sw = st.swarms.get(k);
             Peer p = sw == null ? null : sw.byId.get(s.peerKey.set(peerId, 0));
             if (p == null) {
+                if (seeders() + leechers() >= maxPeers) {
+                    return FULL;
+                }
                 if (sw == null) {
                     sw = new Swarm(infoHash);
                     st.swarms.put(sw, sw);
@@ -152,6 +169,9 @@ final class WsSwarms {
                 s.adopted = p;
             } else {
                 if (p.conn != conn) {
+                    if (!p.conn.yieldsTo(conn)) {
+                        return TAKEN;
+                    }
                     p.conn = conn; // the peer_id came back on a new socket: it owns the peer from now on
                     s.adopted = p;
                 }
@@ -167,6 +187,7 @@ final class WsSwarms {
             s.complete = sw.seeders;
             s.incomplete = sw.count - sw.seeders;
         }
+        return OK;
     }
 
     /**

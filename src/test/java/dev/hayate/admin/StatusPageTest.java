@@ -28,6 +28,19 @@ class StatusPageTest {
     }
 
     @Test
+    void shouldShowTheWebTorrentSwarmsApartWhenTheWebTorrentTrackerRuns() {
+        String html = StatusPage.render(new StatusPage.Status(
+                "1.2.3", 5, 12, 30, 7, 0.25, new long[0], 0, new StatusPage.WebTorrent(9, 4, 2, 6)));
+        assertTrue(html.contains("<td id=\"ws-connections\">9</td>"), html);
+        assertTrue(html.contains("<td id=\"ws-torrents\">4</td>"), html);
+        assertTrue(html.contains("<td id=\"ws-peers\">8</td>"), html);
+        assertTrue(html.contains("<td id=\"ws-seeders\">2</td>"), html);
+        assertTrue(html.contains("<td id=\"ws-leechers\">6</td>"), html);
+        assertTrue(html.contains("<td id=\"peers\">37</td>"), "the BitTorrent counts stay their own");
+        assertFalse(StatusPage.render(status(new long[0], 0)).contains("ws-connections"), "no rows when ws is off");
+    }
+
+    @Test
     void shouldDrawSixtyBarsScaledToThePeakWhenTheHourIsPartlyFilled() {
         String html = StatusPage.render(status(new long[] {40, 10}, 20));
         Matcher bar =

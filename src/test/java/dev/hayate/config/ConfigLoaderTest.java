@@ -227,7 +227,8 @@ class ConfigLoaderTest {
     @Test
     void shouldUseTheDocumentedWebTorrentDefaultsWhenNoWsKeyIsSet() {
         TrackerConfig.WebTorrent ws = TrackerConfig.defaults().webTorrent();
-        assertEquals(new TrackerConfig.WebTorrent(true, 120, 300, 65_536, 10, 50_000, 180, 1_048_576, 1000), ws);
+        assertEquals(
+                new TrackerConfig.WebTorrent(true, 120, 300, 65_536, 10, 50_000, 180, 1_048_576, 1000, 200_000), ws);
     }
 
     @Test
@@ -240,6 +241,7 @@ class ConfigLoaderTest {
                 Map.of("ws.idle_timeout_seconds", "1"),
                 Map.of("ws.max_queued_bytes", "1000"),
                 Map.of("ws.max_torrents_per_connection", "0"),
+                Map.of("ws.max_peers", "0"),
                 Map.of("ws.peer_ttl_seconds", "120"))) {
             String key = bad.keySet().iterator().next();
             ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(new Properties(), bad));

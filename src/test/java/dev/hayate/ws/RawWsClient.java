@@ -37,7 +37,15 @@ final class RawWsClient implements AutoCloseable {
     }
 
     RawWsClient(int port, String path, int receiveBufferBytes) throws IOException {
+        this(port, path, receiveBufferBytes, null);
+    }
+
+    /** @param localAddress the client's own address (another 127.x.y.z plays another host); {@code null}: any */
+    RawWsClient(int port, String path, int receiveBufferBytes, String localAddress) throws IOException {
         socket = new Socket();
+        if (localAddress != null) {
+            socket.bind(new InetSocketAddress(localAddress, 0));
+        }
         if (receiveBufferBytes > 0) {
             socket.setReceiveBufferSize(receiveBufferBytes);
         }

@@ -321,20 +321,43 @@ class WebTorrentHostileTest {
     }
 
     @Test
-    void shouldDropFramesForASlowReaderWhenItsQueueIsFull() throws Exception {
+    void shouldCloseASlowReaderWhenItsQueueIsFull() throws Exception {
         String hash = newInfoHash();
         double before = metric("hayate_ws_dropped_total{reason=\"slow_reader\"}");
+        double closed = metric("hayate_ws_closed_total{reason=\"slow_reader\"}");
         try (RawWsClient slow = new RawWsClient(port, "/", 4096);
                 WsTestClient sender = WsTestClient.connect(port)) {
             slow.sendText(announce(hash, "slow", "started", "1", 0));
+            assertEquals(
+                    "announce",
+                    WsTestClient.parse(slow.readSkippingPings().text()).get("action"));
+            // From here on it reads nothing.
             // Each announce relays one ~1.7 KB offer to the only other peer, which never reads.
             String big = announce(hash, "flood", null, "1", 1).replace("\\r\\n\"}", "x".repeat(1500) + "\\r\\n\"}");
-            for (int i = 0; i < 3000; i++) {
+            long incomplete = 2;
+            for (int i = 0; i < 30_000 && incomplete == 2; i++) { // until the kernel buffers and the queue are full
                 sender.send(big);
-                sender.nextText();
+                incomplete = (Long) sender.next().get("incomplete");
             }
+            assertEquals(1L, incomplete, "the slow reader was closed and left the swarm");
         }
-        assertTrue(metric("hayate_ws_dropped_total{reason=\"slow_reader\"}") > before, "frames were dropped");
+        assertEquals(before + 1, metric("hayate_ws_dropped_total{reason=\"slow_reader\"}"));
+        assertEquals(closed + 1, metric("hayate_ws_closed_total{reason=\"slow_reader\"}"));
+    }
+
+    @Test
+    void shouldCloseTheSocketWhenATextFrameIsNotUtf8() throws Exception {
+        try (RawWsClient raw = new RawWsClient(port);
+                WsTestClient other = WsTestClient.connect(port)) {
+            raw.send(RawWsClient.TEXT, new byte[] {'{', (byte) 0xC3, '(', '}'});
+            try {
+                RawWsClient.Frame f = raw.readSkippingPings();
+                assertEquals(RawWsClient.CLOSE, f.opcode(), f.text());
+            } catch (IOException closed) {
+                // closed without a close frame: as good
+            }
+            assertStillServing(other);
+        }
     }
 
     @Test
@@ -374,6 +397,46 @@ class WebTorrentHostileTest {
                 String hash = newInfoHash();
                 again.send(announce(hash, "c", "started", "1", 0));
                 assertReply(again.next(), hash, 0, 1);
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseAPeerIdFromAnotherAddressWhileItsSocketIsOpen() throws Exception {
+        String hash = newInfoHash();
+        try (WsTestClient owner = WsTestClient.connect(port);
+                WsTestClient offerer = WsTestClient.connect(port);
+                RawWsClient thief = new RawWsClient(port, "/", 0, "127.0.0.2")) {
+            owner.send(announce(hash, "victim", "started", "1", 0));
+            assertReply(owner.next(), hash, 0, 1);
+            thief.sendText(announce(hash, "victim", null, "1", 0));
+            Map<String, Object> refused =
+                    WsTestClient.parse(thief.readSkippingPings().text());
+            assertFailure(refused, "announce", "peer_id in use by another connection", hash);
+            offerer.send(announce(hash, "offerer", "started", "1", 1));
+            assertReply(offerer.next(), hash, 0, 2);
+            assertEquals(peerId("offerer"), owner.next().get("peer_id")); // the owner still gets its offers
+            owner.close();
+            assertTrue(TestTrackers.await(Duration.ofSeconds(5), () -> {
+                thief.sendText(announce(hash, "victim", null, "1", 0)); // once the socket closed, it may move
+                return WsTestClient.parse(thief.readSkippingPings().text()).get("failure reason") == null;
+            }));
+        }
+    }
+
+    @Test
+    void shouldAnswerTrackerIsFullWhenMaxPeersAreStored() throws Exception {
+        try (Tracker t = TestTrackers.start(Map.of("ws.max_peers", "1"))) {
+            int p = t.httpAddresses().get(0).getPort();
+            String hash = newInfoHash();
+            try (WsTestClient a = WsTestClient.connect(p);
+                    WsTestClient b = WsTestClient.connect(p)) {
+                a.send(announce(hash, "first", "started", "1", 0));
+                assertReply(a.next(), hash, 0, 1);
+                b.send(announce(hash, "second", "started", "1", 0));
+                assertFailure(b.next(), "announce", "tracker is full", hash);
+                a.send(announce(hash, "first", null, "0", 0)); // a known peer is still served
+                assertReply(a.next(), hash, 1, 0);
             }
         }
     }

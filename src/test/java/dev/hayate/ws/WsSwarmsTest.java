@@ -43,12 +43,13 @@ class WsSwarmsTest {
         WsConnection[] sockets = new WsConnection[40];
         for (int i = 0; i < sockets.length; i++) {
             sockets[i] = socket();
-            swarms.announce(hash, id(100 + i), false, false, sockets[i], 0, 0, scratch);
+            swarms.announce(hash, id(100 + i), false, false, sockets[i], 0, 0, Long.MAX_VALUE, scratch);
         }
         for (int want = 0; want <= 10; want++) {
             for (int round = 0; round < 50; round++) {
                 int sender = round % sockets.length;
-                swarms.announce(hash, id(100 + sender), false, false, sockets[sender], 0, want, scratch);
+                swarms.announce(
+                        hash, id(100 + sender), false, false, sockets[sender], 0, want, Long.MAX_VALUE, scratch);
                 assertEquals(want, scratch.targetCount);
                 Set<WsConnection> seen = new HashSet<>();
                 for (int t = 0; t < scratch.targetCount; t++) {
@@ -65,9 +66,9 @@ class WsSwarmsTest {
         List<WsConnection> sockets = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             sockets.add(socket());
-            swarms.announce(hash, id(i), true, false, sockets.get(i), 0, 0, scratch);
+            swarms.announce(hash, id(i), true, false, sockets.get(i), 0, 0, Long.MAX_VALUE, scratch);
         }
-        swarms.announce(hash, id(0), true, false, sockets.get(0), 0, 10, scratch);
+        swarms.announce(hash, id(0), true, false, sockets.get(0), 0, 10, Long.MAX_VALUE, scratch);
         assertEquals(3, scratch.targetCount);
         Set<WsConnection> got = new HashSet<>(Arrays.asList(scratch.targets).subList(0, 3));
         assertEquals(new HashSet<>(sockets.subList(1, 4)), got);
@@ -77,8 +78,8 @@ class WsSwarmsTest {
     void shouldNotRelayToAnotherPeerIdOfTheSameSocket() {
         byte[] hash = id(3);
         WsConnection one = socket();
-        swarms.announce(hash, id(1), false, false, one, 0, 0, scratch);
-        swarms.announce(hash, id(2), false, false, one, 0, 5, scratch);
+        swarms.announce(hash, id(1), false, false, one, 0, 0, Long.MAX_VALUE, scratch);
+        swarms.announce(hash, id(2), false, false, one, 0, 5, Long.MAX_VALUE, scratch);
         assertEquals(0, scratch.targetCount);
         assertEquals(2, scratch.incomplete);
     }
@@ -124,7 +125,8 @@ class WsSwarmsTest {
                 }
                 default -> {
                     boolean seeder = random.nextBoolean();
-                    swarms.announce(id(h), id(p), seeder, random.nextBoolean(), sockets[s], now, 3, scratch);
+                    swarms.announce(
+                            id(h), id(p), seeder, random.nextBoolean(), sockets[s], now, 3, Long.MAX_VALUE, scratch);
                     if (scratch.adopted != null) {
                         adopted.add(scratch.adopted);
                     }
@@ -152,14 +154,29 @@ class WsSwarmsTest {
     }
 
     @Test
+    void shouldRefuseANewPeerButServeKnownOnesWhenMaxPeersAreStored() {
+        WsConnection a = socket();
+        assertEquals(WsSwarms.OK, swarms.announce(id(20), id(1), false, false, a, 0, 0, 2, scratch));
+        assertEquals(WsSwarms.OK, swarms.announce(id(21), id(1), false, false, a, 0, 0, 2, scratch));
+        assertEquals(WsSwarms.FULL, swarms.announce(id(22), id(1), false, false, a, 0, 0, 2, scratch));
+        assertEquals(WsSwarms.FULL, swarms.announce(id(20), id(2), false, false, a, 0, 0, 2, scratch));
+        assertEquals(2, swarms.torrents());
+        assertEquals(
+                WsSwarms.OK, swarms.announce(id(20), id(1), true, false, a, 0, 0, 2, scratch)); // an update still works
+        assertEquals(1, scratch.complete);
+        swarms.stop(id(21), id(1), a, scratch);
+        assertEquals(WsSwarms.OK, swarms.announce(id(22), id(1), false, false, a, 0, 0, 2, scratch));
+    }
+
+    @Test
     void shouldRouteToTheCurrentSocketWhenAPeerIdMoves() {
         byte[] hash = id(9);
         WsConnection old = socket();
         WsConnection fresh = socket();
         WsConnection asker = socket();
-        swarms.announce(hash, id(1), false, false, old, 0, 0, scratch);
+        swarms.announce(hash, id(1), false, false, old, 0, 0, Long.MAX_VALUE, scratch);
         assertSame(old, swarms.route(hash, id(1), id(2), asker, 0, scratch));
-        swarms.announce(hash, id(1), false, false, fresh, 0, 0, scratch);
+        swarms.announce(hash, id(1), false, false, fresh, 0, 0, Long.MAX_VALUE, scratch);
         assertSame(fresh, swarms.route(hash, id(1), id(2), asker, 0, scratch));
         assertEquals(1, swarms.leechers());
         assertNull(swarms.route(hash, id(3), id(2), asker, 0, scratch));

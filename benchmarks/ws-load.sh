@@ -108,10 +108,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
     [[ $t == hayate ]] && f0=$(ws_metric hayate_ws_failures_total)
     log "round $r: $t (pid $pid) on 127.0.0.1:$SERVER_PORT: $PEERS peers, $WS_TORRENTS torrents, warm-up ${WARMUP}s, ${DURATION}s"
     rc=0
+    # in the background through spawn, so that an interrupted script stops the generator too (by PID)
     # shellcheck disable=SC2086
-    out=$("$CLIENT_JAVA" $CLIENT_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.WsLoadGenerator mode=load \
-      port="$SERVER_PORT" path=/announce peers="$PEERS" torrents="$WS_TORRENTS" zipf="$ZIPF" offers="$OFFERS" \
-      threads="$CLIENT_THREADS" duration="$DURATION" warmup="$WARMUP" server_pid="$pid" label="$t" 2>&1) || rc=$?
+    spawn "$WORK" "$WORK/gen.log" "$CLIENT_JAVA" $CLIENT_JAVA_OPTS -cp "$BENCH_JAR" dev.hayate.bench.WsLoadGenerator \
+      mode=load port="$SERVER_PORT" path=/announce peers="$PEERS" torrents="$WS_TORRENTS" zipf="$ZIPF" \
+      offers="$OFFERS" threads="$CLIENT_THREADS" duration="$DURATION" warmup="$WARMUP" server_pid="$pid" label="$t"
+    wait "$SERVER_PID" || rc=$?
+    out=$(cat "$WORK/gen.log")
     line=$(grep '^WSLOAD' <<<"$out" || true)
     ((rc == 0)) || die "$t: the load run failed (exit $rc): ${line:-$(tail -5 <<<"$out")}"
     if [[ $t == hayate ]]; then

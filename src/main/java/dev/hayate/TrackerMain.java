@@ -256,7 +256,13 @@ public final class TrackerMain {
                         config.webTorrent().enabled() ? new WebTorrentTracker(config, metrics, access) : null;
                 TrackerServer http;
                 try {
-                    http = new TrackerServer(config, store, metrics, access, ws == null ? null : ws.upgradeHandler());
+                    http = new TrackerServer(
+                            config,
+                            store,
+                            metrics,
+                            access,
+                            ws == null ? null : ws.upgradeHandler(),
+                            WebTorrentTracker.CLIENT_ADDRESS);
                     http.start();
                 } catch (RuntimeException e) {
                     if (udp != null) {

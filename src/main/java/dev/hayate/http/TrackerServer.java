@@ -10,6 +10,7 @@ import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,22 +51,29 @@ public final class TrackerServer implements AutoCloseable {
     private final List<PerThreadAcceptor> acceptors = new ArrayList<>();
 
     public TrackerServer(TrackerConfig config, SwarmStore store, TrackerMetrics metrics, AccessPolicy access) {
-        this(config, store, metrics, access, null);
+        this(config, store, metrics, access, null, null);
     }
 
     /**
      * @param webSocket takes WebSocket upgrades on {@code /} and {@code /announce} (the WebTorrent tracker); {@code
      *     null} when {@code ws.enabled=false}. It is part of the handler chain built here, so every listener that
      *     serves this chain serves it too.
+     * @param clientAddress where an upgrade request gets the client's address as the HTTP tracker sees it ({@code
+     *     http.trusted_proxies} and {@code X-Forwarded-For} applied), for the WebSocket side; may be {@code null}
      */
     public TrackerServer(
             TrackerConfig config,
             SwarmStore store,
             TrackerMetrics metrics,
             AccessPolicy access,
-            HttpHandler webSocket) {
+            HttpHandler webSocket,
+            AttachmentKey<InetAddress> clientAddress) {
         this.config = config;
-        this.handler = routes(new TrackerHandler(config, store, metrics, access), webSocket);
+        this.handler = routes(
+                new TrackerHandler(config, store, metrics, access),
+                webSocket,
+                clientAddress,
+                new PeerAddressResolver(config.trustedProxies()));
         if (config.httpAcceptor() == TrackerConfig.HttpAcceptor.XNIO) {
             Undertow.Builder builder = Undertow.builder()
                     .setIoThreads(config.httpIoThreads())
@@ -97,13 +105,28 @@ public final class TrackerServer implements AutoCloseable {
      * (a plain {@code GET /announce} included) to the HTTP tracker. Allocation-free: one header lookup, only on those
      * two paths.
      */
-    static HttpHandler routes(HttpHandler tracker, HttpHandler webSocket) {
+    static HttpHandler routes(
+            HttpHandler tracker,
+            HttpHandler webSocket,
+            AttachmentKey<InetAddress> clientAddress,
+            PeerAddressResolver resolver) {
         if (webSocket == null) {
             return tracker;
         }
         return exchange -> {
             if (isWebSocketUpgrade(exchange)) {
                 PromptClose.upgrading(exchange);
+                if (clientAddress != null) {
+                    // Once per WebSocket, so a fresh state and address are fine here.
+                    byte[] address = new byte[16];
+                    int length = resolver.resolve(
+                            exchange.getSourceAddress().getAddress(),
+                            exchange.getRequestHeaders().getLast(Headers.X_FORWARDED_FOR),
+                            new PeerAddressResolver.State(),
+                            address);
+                    exchange.putAttachment(
+                            clientAddress, InetAddress.getByAddress(java.util.Arrays.copyOf(address, length)));
+                }
                 webSocket.handleRequest(exchange);
             } else {
                 tracker.handleRequest(exchange);

@@ -9,12 +9,14 @@ import dev.hayate.protocol.WebTorrentRequest;
 import dev.hayate.swarm.AccessPolicy;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
 import io.undertow.util.StatusCodes;
 import io.undertow.websockets.WebSocketConnectionCallback;
 import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.spi.WebSocketHttpExchange;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +42,13 @@ import org.xnio.XnioIoThread;
  */
 public final class WebTorrentTracker implements WebSocketConnectionCallback {
     static final Logger LOG = LoggerFactory.getLogger("hayate.ws");
+
+    /**
+     * The client's address for an upgrade request, put there by the HTTP routes (with {@code http.trusted_proxies}
+     * and {@code X-Forwarded-For} applied, as for HTTP announces). Without it, the socket's peer address is used.
+     */
+    public static final AttachmentKey<InetAddress> CLIENT_ADDRESS = AttachmentKey.create(InetAddress.class);
+
     private static final byte[] TOO_MANY_CONNECTIONS = "too many WebSocket connections\n".getBytes();
     private static final byte[] NOT_A_WEBSOCKET = "not a WebSocket upgrade\n".getBytes();
 
@@ -125,7 +134,11 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
             return;
         }
         Worker worker = worker(thread);
-        WsConnection c = new WsConnection(this, worker, channel, System.currentTimeMillis());
+        InetAddress address = exchange.getAttachment(CLIENT_ADDRESS);
+        if (address == null) {
+            address = channel.getSourceAddress().getAddress();
+        }
+        WsConnection c = new WsConnection(this, worker, channel, address, System.currentTimeMillis());
         worker.register(c);
         channel.addCloseTask(ch -> c.closed());
         channel.getReceiveSetter().set(c);
@@ -170,7 +183,8 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
 
     /**
      * Admission of one announce, after the access list and before any state changes: the single place where a
-     * per-address rate limit for WebTorrent announces belongs ({@code c.channel.getSourceAddress()} is the client).
+     * per-address rate limit for WebTorrent announces belongs ({@code c.address} is the client, behind trusted proxies
+     * too).
      * {@code null} admits.
      */
     private WebTorrentFailure admit(WsConnection c, WebTorrentRequest request) {

@@ -48,15 +48,23 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
     private boolean binaryMessage;
     /** Set once by the close task; read by other threads (under a stripe lock) when a peer_id moves sockets. */
     private volatile boolean closed;
-    /** The client's address (the socket's peer), for the peer_id takeover rule; {@code null} in unit tests. */
+    /**
+     * The client's address (behind {@code http.trusted_proxies}, from {@code X-Forwarded-For}), for the peer_id
+     * takeover rule and per-address limits; {@code null} in unit tests.
+     */
     final InetAddress address;
 
-    WsConnection(WebTorrentTracker tracker, WebTorrentTracker.Worker worker, WebSocketChannel channel, long nowMillis) {
+    WsConnection(
+            WebTorrentTracker tracker,
+            WebTorrentTracker.Worker worker,
+            WebSocketChannel channel,
+            InetAddress address,
+            long nowMillis) {
         this.tracker = tracker;
         this.worker = worker;
         this.channel = channel;
+        this.address = address;
         this.lastHeardMillis = nowMillis;
-        this.address = channel == null ? null : channel.getSourceAddress().getAddress();
     }
 
     /**

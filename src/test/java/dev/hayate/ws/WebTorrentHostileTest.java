@@ -425,6 +425,24 @@ class WebTorrentHostileTest {
     }
 
     @Test
+    void shouldTellClientsApartByXForwardedForWhenTheProxyIsTrusted() throws Exception {
+        try (Tracker t = TestTrackers.start(Map.of("http.trusted_proxies", "127.0.0.1/32"))) {
+            int p = t.httpAddresses().get(0).getPort();
+            String hash = newInfoHash();
+            try (WsTestClient owner = WsTestClient.connectVia(p, "10.0.0.1");
+                    WsTestClient other = WsTestClient.connectVia(p, "10.0.0.2");
+                    WsTestClient reconnected = WsTestClient.connectVia(p, "192.0.2.9, 10.0.0.1")) {
+                owner.send(announce(hash, "proxied", "started", "1", 0));
+                assertReply(owner.next(), hash, 0, 1);
+                other.send(announce(hash, "proxied", null, "1", 0));
+                assertFailure(other.next(), "announce", "peer_id in use by another connection", hash);
+                reconnected.send(announce(hash, "proxied", null, "1", 0)); // the same client behind the proxy
+                assertReply(reconnected.next(), hash, 0, 1);
+            }
+        }
+    }
+
+    @Test
     void shouldAnswerTrackerIsFullWhenMaxPeersAreStored() throws Exception {
         try (Tracker t = TestTrackers.start(Map.of("ws.max_peers", "1"))) {
             int p = t.httpAddresses().get(0).getPort();

@@ -26,7 +26,7 @@ class WsSwarmsTest {
 
     /** A socket stand-in: WsSwarms only compares sockets by identity. */
     private static WsConnection socket() {
-        return new WsConnection(null, null, null, 0);
+        return new WsConnection(null, null, null, null, 0);
     }
 
     private static byte[] id(int n) {

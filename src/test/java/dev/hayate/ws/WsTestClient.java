@@ -35,15 +35,21 @@ final class WsTestClient implements WebSocket.Listener, AutoCloseable {
     private final StringBuilder partial = new StringBuilder();
     final WebSocket socket;
 
-    private WsTestClient(URI uri) {
-        this.socket = HTTP.newWebSocketBuilder()
-                .connectTimeout(Duration.ofSeconds(5))
-                .buildAsync(uri, this)
-                .join();
+    private WsTestClient(URI uri, String forwardedFor) {
+        WebSocket.Builder b = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (forwardedFor != null) {
+            b.header("X-Forwarded-For", forwardedFor);
+        }
+        this.socket = b.buildAsync(uri, this).join();
+    }
+
+    /** As if through a reverse proxy that says the client is {@code forwardedFor}. */
+    static WsTestClient connectVia(int port, String forwardedFor) {
+        return new WsTestClient(URI.create("ws://127.0.0.1:" + port + "/"), forwardedFor);
     }
 
     static WsTestClient connect(int port, String path) {
-        return new WsTestClient(URI.create("ws://127.0.0.1:" + port + path));
+        return new WsTestClient(URI.create("ws://127.0.0.1:" + port + path), null);
     }
 
     static WsTestClient connect(int port) {

@@ -70,6 +70,10 @@ class GrafanaDashboardTest {
                 "hayate_store_capacity_used",
                 "hayate_request_latency_seconds_bucket",
                 "hayate_udp_dropped_total",
+                "hayate_ws_connections",
+                "hayate_ws_announces_total",
+                "hayate_ws_offers_relayed_total",
+                "hayate_ws_answers_relayed_total",
                 "jvm_memory_used_bytes",
                 "process_cpu_usage")) {
             assertTrue(names.contains(needed), needed + " not queried; dashboard has " + names);
@@ -99,6 +103,15 @@ class GrafanaDashboardTest {
             Set<String> missing = new TreeSet<>(names);
             missing.removeAll(exposed);
             assertTrue(missing.isEmpty(), "queried by the dashboard but not exposed: " + missing);
+            // and the other way round for the WebTorrent meters: each one the tracker exposes has a panel
+            Set<String> unshown = new TreeSet<>();
+            for (String name : exposed) {
+                if (name.startsWith("hayate_ws_") && !names.contains(name)) {
+                    unshown.add(name);
+                }
+            }
+            assertTrue(exposed.stream().anyMatch(n -> n.startsWith("hayate_ws_")), "no hayate_ws_* meter exposed");
+            assertTrue(unshown.isEmpty(), "WebTorrent meters exposed but on no dashboard panel: " + unshown);
         }
     }
 }

@@ -212,7 +212,11 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
         private final XnioIoThread thread;
         private final WebTorrentCodec codec = new WebTorrentCodec();
         private final WebTorrentRequest request = new WebTorrentRequest(maxOffers, maxScrapeHashes);
-        private final byte[] in = new byte[maxMessageBytes];
+        /** The message being handled; one byte more than ws.max_message_bytes, to see a message over the limit. */
+        final byte[] in = new byte[maxMessageBytes + 1];
+        /** {@link #in} for Undertow's frame reads (heap: Undertow unmasks and UTF-8-checks in it). */
+        final ByteBuffer inBuffer = ByteBuffer.wrap(in);
+
         private final WsSwarms.Scratch scratch = new WsSwarms.Scratch(maxOffers);
         private final WsSwarms.Key scrapeKey = new WsSwarms.Key();
         private final long[] complete = new long[maxScrapeHashes];
@@ -243,17 +247,6 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
             last.workerIndex = i;
             sockets[socketCount] = null;
             c.workerIndex = -1;
-        }
-
-        /** Copies a message out of Undertow's pooled buffers (at most ws.max_message_bytes, Undertow checked). */
-        int copyIn(ByteBuffer[] buffers) {
-            int n = 0;
-            for (ByteBuffer b : buffers) {
-                int r = b.remaining();
-                b.get(in, n, r);
-                n += r;
-            }
-            return n;
         }
 
         /**

@@ -365,6 +365,38 @@ class WebTorrentHostileTest {
      * sequence (0xC3 then an ASCII byte) is otherwise well-formed JSON: the offer must never reach the other peer of
      * the swarm, whether the bad bytes arrive in one frame or in the second fragment of a message.
      */
+    /**
+     * A message whose pieces arrive apart (three fragments with pauses between them, cut inside the binary info_hash's
+     * two-byte UTF-8 characters) is put together and answered as one: the tracker keeps the start of a message
+     * until the rest arrives, and the offer reaches the other peer byte for byte.
+     */
+    @Test
+    void shouldHandleAMessageWhenItArrivesInPiecesWithPauses() throws Exception {
+        String hash = newInfoHash();
+        try (WsTestClient peer = WsTestClient.connect(port);
+                RawWsClient raw = new RawWsClient(port)) {
+            peer.send(announce(hash, "slowpeer", "started", "1", 0));
+            assertReply(peer.next(), hash, 0, 1);
+            byte[] m = announce(hash, "slow", "started", "1", 1).getBytes(StandardCharsets.UTF_8);
+            int h = new String(m, StandardCharsets.ISO_8859_1).indexOf("\"info_hash\":\"") + 13;
+            int cut1 = h + 1;
+            while ((m[cut1] & 0xC0) != 0x80) {
+                cut1++; // inside a two-byte character, if the hash has one
+            }
+            int cut2 = m.length - 20;
+            raw.send(RawWsClient.TEXT, java.util.Arrays.copyOfRange(m, 0, cut1), false);
+            Thread.sleep(150);
+            raw.send(0, java.util.Arrays.copyOfRange(m, cut1, cut2), false);
+            Thread.sleep(150);
+            raw.send(0, java.util.Arrays.copyOfRange(m, cut2, m.length), true);
+            assertReply(WsTestClient.parse(raw.readSkippingPings().text()), hash, 0, 2);
+            Map<String, Object> offer = peer.next();
+            assertEquals(hash, offer.get("info_hash"));
+            assertEquals(peerId("slow"), offer.get("peer_id"));
+            assertEquals(offerId("slow", 0), offer.get("offer_id"));
+        }
+    }
+
     @Test
     void shouldNeverRelayAnOfferWhenItsTextIsNotUtf8() throws Exception {
         String hash = newInfoHash();

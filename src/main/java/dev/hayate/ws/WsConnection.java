@@ -107,8 +107,8 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
 
     /**
      * Reads the message straight from the frame channel into the IO thread's input array: one copy, out of the
-     * socket's read buffer, with Undertow unmasking the bytes and checking a text message's UTF-8 in place (a failed
-     * check throws, and the socket is closed before anything is parsed). A message that has not fully arrived waits
+     * socket's read buffer (where Undertow has unmasked it), with Undertow checking a text message's UTF-8 as it is
+     * copied (a failed check throws, and the socket is closed before anything is parsed). A message that has not fully arrived waits
      * in {@link #partial} (the only per-socket buffer, held only while a message is incomplete) for the frame's next
      * read event. Larger than ws.max_message_bytes: close 1009.
      */

@@ -37,6 +37,9 @@ import org.xnio.XnioIoThread;
  * socket of another IO thread is written by that thread ({@code execute}), never across threads. Each IO thread owns a
  * {@link Worker}: the codec, the input array, the scratch of the swarm operations and its sockets for the idle sweep.
  *
+ * <p>A message is read from Undertow's frame channel straight into the worker's input array (one copy, no pooled
+ * buffer of ours in between; see {@link WsConnection}).
+ *
  * <p>Allocation per message: Jackson's parser, and one heap {@link ByteBuffer} per frame sent (Undertow keeps a frame's
  * buffer until it is written, so the thread's output array cannot be handed over), plus Undertow's own frame objects.
  * Nothing per idle socket beyond {@link WsConnection}.
@@ -212,7 +215,11 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
         private final XnioIoThread thread;
         private final WebTorrentCodec codec = new WebTorrentCodec();
         private final WebTorrentRequest request = new WebTorrentRequest(maxOffers, maxScrapeHashes);
-        private final byte[] in = new byte[maxMessageBytes];
+        /** The message being handled; one byte more than ws.max_message_bytes, to see a message over the limit. */
+        final byte[] in = new byte[maxMessageBytes + 1];
+        /** {@link #in} for Undertow's frame reads (which UTF-8-check a text message in it). */
+        final ByteBuffer inBuffer = ByteBuffer.wrap(in);
+
         private final WsSwarms.Scratch scratch = new WsSwarms.Scratch(maxOffers);
         private final WsSwarms.Key scrapeKey = new WsSwarms.Key();
         private final long[] complete = new long[maxScrapeHashes];
@@ -243,17 +250,6 @@ public final class WebTorrentTracker implements WebSocketConnectionCallback {
             last.workerIndex = i;
             sockets[socketCount] = null;
             c.workerIndex = -1;
-        }
-
-        /** Copies a message out of Undertow's pooled buffers (at most ws.max_message_bytes, Undertow checked). */
-        int copyIn(ByteBuffer[] buffers) {
-            int n = 0;
-            for (ByteBuffer b : buffers) {
-                int r = b.remaining();
-                b.get(in, n, r);
-                n += r;
-            }
-            return n;
         }
 
         /**

@@ -7,12 +7,12 @@ import io.undertow.websockets.core.StreamSourceFrameChannel;
 import io.undertow.websockets.core.WebSocketCallback;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.xnio.IoUtils;
-import org.xnio.Pooled;
 
 /**
  * One WebTorrent socket. Everything here runs on the socket's own IO thread ({@link #channel}'s): reading messages,
@@ -20,12 +20,13 @@ import org.xnio.Pooled;
  * lock.
  *
  * <p>What an idle socket costs beyond Undertow's channel: this object, its close task and the array of its peers (one
- * slot per torrent it announced). No buffer is held between messages: a message is read into pooled buffers, copied
- * into the IO thread's input array and released before it is handled.
+ * slot per torrent it announced). No buffer is held between messages: a message is read from the frame channel
+ * straight into the IO thread's input array and handled there (only a message that arrives in pieces is kept in
+ * {@link #partial} until its end arrives).
  *
- * <p>It is its own receive listener and its own callback for both the message reads (context: the
- * {@link BufferedBinaryMessage}) and the frame writes (context: the frame's {@link ByteBuffer}, whose capacity is what
- * leaves {@link #queuedBytes} when the write completes or fails), so a message or a frame allocates no callback.
+ * <p>It is its own receive listener and its own callback for the frame writes (context: the frame's
+ * {@link ByteBuffer}, whose capacity is what leaves {@link #queuedBytes} when the write completes or fails), so a
+ * message or a frame allocates no callback.
  */
 final class WsConnection extends AbstractReceiveListener implements WebSocketCallback<Object> {
     private static final WsSwarms.Peer[] NO_PEERS = new WsSwarms.Peer[0];
@@ -46,6 +47,10 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
     private WsSwarms.Peer[] peers = NO_PEERS;
     private int peerCount;
     private boolean binaryMessage;
+    /** The start of a message still arriving (rare: a message usually arrives in one read), else {@code null}. */
+    private byte[] partial;
+
+    private int partialLength;
     /** Set once by the close task; read by other threads (under a stripe lock) when a peer_id moves sockets. */
     private volatile boolean closed;
     /**
@@ -100,11 +105,72 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
         read(frame);
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
+    /**
+     * Reads the message straight from the frame channel into the IO thread's input array: one copy, out of the
+     * socket's read buffer (where Undertow has unmasked it), with Undertow checking a text message's UTF-8 as it is
+     * copied (a failed check throws, and the socket is closed before anything is parsed). A message that has not fully arrived waits
+     * in {@link #partial} (the only per-socket buffer, held only while a message is incomplete) for the frame's next
+     * read event. Larger than ws.max_message_bytes: close 1009.
+     */
     private void read(StreamSourceFrameChannel frame) {
-        // Undertow reads the whole message (all fragments) into pooled buffers, and at ws.max_message_bytes sends close
-        // 1009 and reports an error instead (see onError). Text frames are UTF-8-checked by Undertow as they are read.
-        new BufferedBinaryMessage(tracker.maxMessageBytes, true).read(frame, (WebSocketCallback) this);
+        ByteBuffer dst = worker.inBuffer; // capacity ws.max_message_bytes + 1, to see a message over the limit
+        dst.clear();
+        if (partialLength > 0) {
+            dst.put(partial, 0, partialLength);
+        }
+        int r;
+        try {
+            do {
+                r = frame.read(dst);
+            } while (r > 0 && dst.hasRemaining());
+        } catch (IOException e) {
+            // A broken frame, bad UTF-8 in a text frame (Undertow's check), or the connection went away.
+            dropPartial();
+            IoUtils.safeClose(channel);
+            return;
+        }
+        if (!dst.hasRemaining()) {
+            dropPartial();
+            tooBig(frame);
+        } else if (r < 0) {
+            int length = dst.position();
+            dropPartial();
+            if (binaryMessage) {
+                tracker.metrics.wsClosed(TrackerMetrics.WS_CLOSE_BINARY);
+                WebSockets.sendClose(1003, "binary frames are not supported", channel, null);
+                closeLater();
+            } else {
+                worker.onMessage(this, length);
+            }
+        } else {
+            keepPartial(dst.position());
+            if (!frame.isReadResumed()) {
+                frame.getReadSetter().set(ch -> read((StreamSourceFrameChannel) ch));
+                frame.resumeReads();
+            }
+        }
+    }
+
+    /** Keeps {@code worker.in[0, length)}, an incomplete message, until the rest arrives. */
+    private void keepPartial(int length) {
+        if (partial == null || partial.length < length) {
+            partial = new byte[Math.min(tracker.maxMessageBytes, Math.max(length, 2 * length))];
+        }
+        System.arraycopy(worker.in, 0, partial, 0, length);
+        partialLength = length;
+    }
+
+    private void dropPartial() {
+        partial = null;
+        partialLength = 0;
+    }
+
+    /** Over ws.max_message_bytes: close 1009, and let the close handshake finish, with a bound. */
+    private void tooBig(StreamSourceFrameChannel frame) {
+        tracker.metrics.wsClosed(TrackerMetrics.WS_CLOSE_TOO_BIG);
+        frame.suspendReads(); // the rest of it is never read: the socket closes
+        WebSockets.sendClose(1009, "message too big", channel, null);
+        closeLater();
     }
 
     @Override
@@ -116,21 +182,6 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
     public void complete(WebSocketChannel ch, Object context) {
         if (context instanceof ByteBuffer frame) {
             queuedBytes -= frame.capacity();
-        } else if (context instanceof BufferedBinaryMessage message) {
-            Pooled<ByteBuffer[]> data = message.getData();
-            int length;
-            try {
-                length = binaryMessage ? -1 : worker.copyIn(data.getResource());
-            } finally {
-                data.free();
-            }
-            if (binaryMessage) {
-                tracker.metrics.wsClosed(TrackerMetrics.WS_CLOSE_BINARY);
-                WebSockets.sendClose(1003, "binary frames are not supported", channel, null);
-                closeLater();
-            } else {
-                worker.onMessage(this, length);
-            }
         }
     }
 
@@ -138,17 +189,6 @@ final class WsConnection extends AbstractReceiveListener implements WebSocketCal
     public void onError(WebSocketChannel ch, Object context, Throwable error) {
         if (context instanceof ByteBuffer frame) {
             queuedBytes -= frame.capacity();
-            return;
-        }
-        if (context instanceof BufferedBinaryMessage message) {
-            message.getData().free();
-        }
-        if (channel.isCloseFrameSent()) {
-            // Over ws.max_message_bytes: Undertow has queued close 1009. Let the close handshake finish, with a bound.
-            tracker.metrics.wsClosed(TrackerMetrics.WS_CLOSE_TOO_BIG);
-            closeLater();
-        } else {
-            IoUtils.safeClose(channel); // a broken frame, bad UTF-8 in a text frame, or the connection went away
         }
     }
 

@@ -98,6 +98,25 @@ class WebTorrentCodecTest {
         assertArrayEquals(frame("08-offer-relay"), written(length));
     }
 
+    /**
+     * Undertow checks a text frame's UTF-8 before the codec sees it; the codec must not depend on that alone. Invalid
+     * UTF-8 inside an offer's SDP (a lead byte without its continuation, a stray continuation byte, an overlong
+     * encoding, a truncated sequence at the end of the string) is refused by jackson-core, so it is never relayed.
+     */
+    @Test
+    void shouldRefuseTheAnnounceWhenAnOfferHoldsInvalidUtf8() {
+        byte[][] bad = {{(byte) 0xC3, '('}, {(byte) 0x80}, {(byte) 0xC0, (byte) 0xAF}, {(byte) 0xE2, (byte) 0x82}};
+        for (byte[] b : bad) {
+            byte[] announce = frame("06-leecher-started-offer");
+            int sdp = new String(announce, StandardCharsets.ISO_8859_1).indexOf("\\r\\na=setup");
+            byte[] m = new byte[announce.length + b.length];
+            System.arraycopy(announce, 0, m, 0, sdp);
+            System.arraycopy(b, 0, m, sdp, b.length);
+            System.arraycopy(announce, sdp, m, sdp + b.length, announce.length - sdp);
+            assertTrue(parse(m) != null, "accepted " + HexFormat.of().formatHex(b));
+        }
+    }
+
     @Test
     void shouldRelayThePeriodicOfferByteForByteWhenItHasNoEvent() {
         byte[] announce = frame("periodic-announce");

@@ -360,6 +360,78 @@ class WebTorrentHostileTest {
         }
     }
 
+    /**
+     * RFC 6455 8.1: a text message that is not UTF-8 fails the connection. An announce whose offer SDP holds an invalid
+     * sequence (0xC3 then an ASCII byte) is otherwise well-formed JSON: the offer must never reach the other peer of
+     * the swarm, whether the bad bytes arrive in one frame or in the second fragment of a message.
+     */
+    /**
+     * A message whose pieces arrive apart (three fragments with pauses between them, cut inside the binary info_hash's
+     * two-byte UTF-8 characters) is put together and answered as one: the tracker keeps the start of a message
+     * until the rest arrives, and the offer reaches the other peer byte for byte.
+     */
+    @Test
+    void shouldHandleAMessageWhenItArrivesInPiecesWithPauses() throws Exception {
+        String hash = newInfoHash();
+        try (WsTestClient peer = WsTestClient.connect(port);
+                RawWsClient raw = new RawWsClient(port)) {
+            peer.send(announce(hash, "slowpeer", "started", "1", 0));
+            assertReply(peer.next(), hash, 0, 1);
+            byte[] m = announce(hash, "slow", "started", "1", 1).getBytes(StandardCharsets.UTF_8);
+            int h = new String(m, StandardCharsets.ISO_8859_1).indexOf("\"info_hash\":\"") + 13;
+            int cut1 = h + 1;
+            while ((m[cut1] & 0xC0) != 0x80) {
+                cut1++; // inside a two-byte character, if the hash has one
+            }
+            int cut2 = m.length - 20;
+            raw.send(RawWsClient.TEXT, java.util.Arrays.copyOfRange(m, 0, cut1), false);
+            Thread.sleep(150);
+            raw.send(0, java.util.Arrays.copyOfRange(m, cut1, cut2), false);
+            Thread.sleep(150);
+            raw.send(0, java.util.Arrays.copyOfRange(m, cut2, m.length), true);
+            assertReply(WsTestClient.parse(raw.readSkippingPings().text()), hash, 0, 2);
+            Map<String, Object> offer = peer.next();
+            assertEquals(hash, offer.get("info_hash"));
+            assertEquals(peerId("slow"), offer.get("peer_id"));
+            assertEquals(offerId("slow", 0), offer.get("offer_id"));
+        }
+    }
+
+    @Test
+    void shouldNeverRelayAnOfferWhenItsTextIsNotUtf8() throws Exception {
+        String hash = newInfoHash();
+        double relayed = metric("hayate_ws_offers_relayed_total");
+        try (WsTestClient peer = WsTestClient.connect(port)) {
+            peer.send(announce(hash, "utf8peer", "started", "1", 0));
+            assertReply(peer.next(), hash, 0, 1);
+            for (boolean fragmented : new boolean[] {false, true}) {
+                byte[] m = announce(hash, fragmented ? "badfrag" : "bad", "started", "1", 1)
+                        .getBytes(StandardCharsets.UTF_8);
+                int sdp = new String(m, StandardCharsets.ISO_8859_1).indexOf("v=0");
+                m[sdp] = (byte) 0xC3; // 0xC3 must be followed by a continuation byte (10xxxxxx), not '='
+                try (RawWsClient raw = new RawWsClient(port)) {
+                    if (fragmented) {
+                        int cut = sdp - 10; // the first fragment is valid UTF-8; the bad bytes come in the second
+                        raw.send(RawWsClient.TEXT, java.util.Arrays.copyOfRange(m, 0, cut), false);
+                        raw.send(0, java.util.Arrays.copyOfRange(m, cut, m.length), true);
+                    } else {
+                        raw.send(RawWsClient.TEXT, m);
+                    }
+                    try {
+                        RawWsClient.Frame f = raw.readSkippingPings();
+                        assertEquals(RawWsClient.CLOSE, f.opcode(), f.text());
+                    } catch (IOException closed) {
+                        // closed without a close frame: as good
+                    }
+                }
+            }
+            Thread.sleep(300);
+            assertTrue(peer.messages.isEmpty(), "relayed to the other peer: " + peer.messages);
+            assertStillServing(peer);
+        }
+        assertEquals(relayed, metric("hayate_ws_offers_relayed_total"));
+    }
+
     @Test
     void shouldAnswerHttpWhenAnUpgradeAsksForAnotherPath() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", port)) {

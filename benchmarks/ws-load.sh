@@ -23,7 +23,7 @@
 # Targets, each started fresh for every run (127.0.0.1 only; every PID is stopped at exit by lib.sh):
 #   hayate   java $HAYATE_JAVA_OPTS -jar target/hayate.jar --http.host=127.0.0.1 --http.port=$HAYATE_PORT
 #            (admin listener on $HAYATE_ADMIN_PORT); the WebTorrent tracker on the HTTP port, ws://127.0.0.1:PORT/announce.
-#            HAYATE_JAVA_OPTS defaults to the README's quick-start flags (what is shipped)
+#            HAYATE_JAVA_OPTS defaults to the shipped flags (src/dist/conf/jvm.options, what bin/hayate uses)
 #   bt-tracker  node benchmarks/ws-reference/server.mjs $WSREF_PORT: bittorrent-tracker's Server({http: false,
 #            udp: false, ws: true, stats: false}), its defaults otherwise (it is single-threaded: one core at most)
 set -euo pipefail
@@ -50,12 +50,12 @@ WSREF_DIR="$BENCH_DIR/ws-reference"
 [[ $WARMUP =~ ^[0-9]+$ && $WARMUP -le 300 ]] || die "WARMUP must be 0..300 seconds"
 [[ $PEERS =~ ^[1-9][0-9]*$ && $PEERS -le 20000 ]] || die "PEERS must be 1..20000"
 
-# The README's quick-start JVM flags: the line 'mvn ... && java FLAGS -jar target/hayate.jar' (as memory.sh).
+# The shipped JVM flags: what the release's launcher (the README's run command, target/hayate/bin/hayate) passes,
+# from src/dist/conf/jvm.options (comments and blank lines dropped).
 readme_opts() {
-  local line
-  line=$(grep -m1 -E '^mvn .*&& java .*-jar target/hayate\.jar' "$TOP_DIR/README.md") ||
-    die "README.md has no quick-start line 'mvn ... && java ... -jar target/hayate.jar'"
-  sed -E 's/.*&& java ?(.*) -jar target\/hayate\.jar.*/\1/' <<<"$line"
+  local file="$TOP_DIR/src/dist/conf/jvm.options"
+  [[ -r $file ]] || die "no $file: the release's JVM flags"
+  grep -v -E '^[[:space:]]*(#|$)' "$file" | tr '\n' ' '
 }
 HAYATE_JAVA_OPTS=${GIVEN_HAYATE_JAVA_OPTS:-$(readme_opts)}
 

@@ -38,6 +38,14 @@ SERVER_PORT=
 die() { echo "ERROR: $*" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
+# The JVM flags the release ships (src/dist/conf/jvm.options, what bin/hayate passes), on one line, for scripts that
+# run `java FLAGS -jar target/hayate.jar` the way a user of the README's run command gets it.
+shipped_java_opts() {
+  local file="$TOP_DIR/src/dist/conf/jvm.options"
+  [[ -r $file ]] || die "no $file: the release's JVM flags"
+  grep -v -E '^[[:space:]]*(#|$)' "$file" | tr '\n' ' '
+}
+
 cleanup() {
   local pid
   for pid in "${STARTED_PIDS[@]}"; do

@@ -50,14 +50,8 @@ WSREF_DIR="$BENCH_DIR/ws-reference"
 [[ $WARMUP =~ ^[0-9]+$ && $WARMUP -le 300 ]] || die "WARMUP must be 0..300 seconds"
 [[ $PEERS =~ ^[1-9][0-9]*$ && $PEERS -le 20000 ]] || die "PEERS must be 1..20000"
 
-# The shipped JVM flags: what the release's launcher (the README's run command, target/hayate/bin/hayate) passes,
-# from src/dist/conf/jvm.options (comments and blank lines dropped).
-readme_opts() {
-  local file="$TOP_DIR/src/dist/conf/jvm.options"
-  [[ -r $file ]] || die "no $file: the release's JVM flags"
-  grep -v -E '^[[:space:]]*(#|$)' "$file" | tr '\n' ' '
-}
-HAYATE_JAVA_OPTS=${GIVEN_HAYATE_JAVA_OPTS:-$(readme_opts)}
+# Unless given, the shipped JVM flags (lib.sh's shipped_java_opts: src/dist/conf/jvm.options, what bin/hayate uses).
+HAYATE_JAVA_OPTS=${GIVEN_HAYATE_JAVA_OPTS:-$(shipped_java_opts)}
 
 read -r -a targets <<<"$TARGETS"
 for t in "${targets[@]}"; do

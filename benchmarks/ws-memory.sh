@@ -16,14 +16,29 @@
 # Target (issue 12): 10,000 idle peers in < 100 MiB above Hayate's idle RSS.
 #
 # Builds nothing; needs target/hayate.jar, benchmarks/target/benchmarks.jar and, for bt-tracker,
-# The shipped JVM flags: what the release's launcher (the README's run command, target/hayate/bin/hayate) passes,
-# from src/dist/conf/jvm.options (comments and blank lines dropped).
-readme_opts() {
-  local file="$TOP_DIR/src/dist/conf/jvm.options"
-  [[ -r $file ]] || die "no $file: the release's JVM flags"
-  grep -v -E '^[[:space:]]*(#|$)' "$file" | tr '\n' ' '
-}
-HAYATE_JAVA_OPTS=${GIVEN_HAYATE_JAVA_OPTS:-$(readme_opts)}
+# `npm ci --ignore-scripts` in benchmarks/ws-reference (see ws-load.sh for the targets and ports).
+set -euo pipefail
+GIVEN_HAYATE_JAVA_OPTS=${HAYATE_JAVA_OPTS-}
+source "$(dirname "$0")/lib.sh"
+
+ROUNDS=${ROUNDS:-3}
+IDLE_PEERS=${IDLE_PEERS:-10000}
+WS_TORRENTS=${WS_TORRENTS:-1000}
+ZIPF=${ZIPF:-1.0}
+SETTLE=${SETTLE:-5}
+WSREF_PORT=${WSREF_PORT:-16977}
+TARGETS=${TARGETS:-hayate bt-tracker}
+CLIENT_JAVA=${CLIENT_JAVA:-$(command -v java)}
+CLIENT_JAVA_OPTS=${CLIENT_JAVA_OPTS:--Xms1g -Xmx1g -XX:+UseSerialGC}
+WSREF_DIR="$BENCH_DIR/ws-reference"
+
+[[ -f $BENCH_JAR ]] || die "missing $BENCH_JAR (mvn -q -f benchmarks/pom.xml package); it holds the load generator"
+[[ $ROUNDS =~ ^[1-9]$ ]] || die "ROUNDS must be 1..9"
+[[ $IDLE_PEERS =~ ^[1-9][0-9]*$ && $IDLE_PEERS -le 50000 ]] || die "IDLE_PEERS must be 1..50000"
+[[ $SETTLE =~ ^[0-9]+$ && $SETTLE -le 60 ]] || die "SETTLE must be 0..60 seconds"
+
+# Unless given, the shipped JVM flags (lib.sh's shipped_java_opts: src/dist/conf/jvm.options, what bin/hayate uses).
+HAYATE_JAVA_OPTS=${GIVEN_HAYATE_JAVA_OPTS:-$(shipped_java_opts)}
 
 read -r -a targets <<<"$TARGETS"
 for t in "${targets[@]}"; do

@@ -321,32 +321,24 @@ public final class TrackerServer implements AutoCloseable {
 
     /** The bound HTTPS addresses; empty when HTTPS is off. */
     public List<InetSocketAddress> httpsAddresses() {
-        List<InetSocketAddress> out = new ArrayList<>();
-        if (undertow != null) {
-            for (Undertow.ListenerInfo info : undertow.getListenerInfo()) {
-                if (info.getProtcol().equals("https")) {
-                    out.add((InetSocketAddress) info.getAddress());
-                }
-            }
-        } else {
-            for (PerThreadAcceptor a : httpsAcceptors) {
-                out.add(a.localAddress());
-            }
-        }
-        return out;
+        return bound("https", httpsAcceptors);
     }
 
     /** The bound addresses (useful with {@code http.port=0}). */
     public List<InetSocketAddress> addresses() {
+        return bound("http", acceptors);
+    }
+
+    private List<InetSocketAddress> bound(String protocol, List<PerThreadAcceptor> perThread) {
         List<InetSocketAddress> out = new ArrayList<>();
         if (undertow != null) {
             for (Undertow.ListenerInfo info : undertow.getListenerInfo()) {
-                if (info.getProtcol().equals("http")) {
+                if (info.getProtcol().equals(protocol)) {
                     out.add((InetSocketAddress) info.getAddress());
                 }
             }
         } else {
-            for (PerThreadAcceptor a : acceptors) {
+            for (PerThreadAcceptor a : perThread) {
                 out.add(a.localAddress());
             }
         }

@@ -1711,13 +1711,39 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 return;
             }
             closed = true;
-            swarms.close();
-            blocks.close();
+            closeMap(swarms);
+            closeMap(blocks);
             if (marker != null) {
                 try {
                     Files.deleteIfExists(marker);
                 } catch (IOException e) {
                     LOG.warn("cannot delete {}: the next open will run recovery ({})", marker, e.toString());
+                }
+            }
+        }
+    }
+
+    /**
+     * Closes one map, retrying a close that Chronicle's pre-close check threw out of. Chronicle Map 2026.1's
+     * {@code VanillaChronicleHash.assertCloseable} (run by {@code AbstractCloseable.close} before it changes any state)
+     * streams over the per-thread contexts and was seen to throw a {@code NullPointerException} at shutdown when a
+     * context was released concurrently (release test, SIGTERM right after a /metrics scrape). Nothing is closed yet
+     * when it throws, so calling close again is a whole, valid close.
+     */
+    private static void closeMap(ChronicleMap<?, ?> map) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                map.close();
+                return;
+            } catch (RuntimeException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+                LOG.warn("closing the store: Chronicle's pre-close check failed ({}); retrying", e.toString());
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
                 }
             }
         }

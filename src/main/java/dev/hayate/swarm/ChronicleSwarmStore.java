@@ -38,12 +38,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The swarm store (format 3) on two off-heap Chronicle maps (see {@link StoreLayout}): one entry per swarm, holding
- * its counts and, while it has at most {@value StoreLayout#INLINE_MAX_PEERS} peers, all its peers inline; larger
- * swarms keep their peers in blocks of a second map, one linear-hashing table per list, placed by the seeded 64-bit
- * hash of the peer_id that also identifies the peer. A peer is stored once. An announce on a small swarm is one map read and one write; on a large one a few
- * block reads, whatever its size: O(1) map operations plus O(numwant) for the answer, and a swarm has no size limit.
- * Allocation-free after warm-up on the announce and scrape paths.
+ * The swarm store (format 3) on two off-heap Chronicle maps (see {@link StoreLayout}): one entry per swarm, holding its
+ * counts and, while it has at most {@value StoreLayout#INLINE_MAX_PEERS} peers, all its peers inline; larger swarms
+ * keep their peers in blocks of a second map, one linear-hashing table per list, placed by the seeded 64-bit hash of
+ * the peer_id that also identifies the peer. A peer is stored once. An announce on a small swarm is one map read and
+ * one write; on a large one a few block reads, whatever its size: O(1) map operations plus O(numwant) for the answer,
+ * and a swarm has no size limit. Allocation-free after warm-up on the announce and scrape paths.
  *
  * <p><b>Locking.</b> The parts of one swarm change together, so each announce (and each expiry) runs under one of
  * {@value #LOCK_STRIPES} stripe monitors chosen by the info_hash. Only Chronicle's own segment locks are taken inside
@@ -51,10 +51,10 @@ import org.slf4j.LoggerFactory;
  * atomic).
  *
  * <p><b>Peer identity</b> is info_hash + peer_id, compared as the peer_id's seeded 64-bit hash ({@link
- * StoreLayout#peerIdHash}; the store keeps no peer_id, so answers carry none). An announce for an existing entry from the same
- * address (any port, any key) updates it: clients behind one address own their entries, and aria2 sends a fresh
- * {@code key} with every UDP announce. From another address it is accepted only when the stored entry has a key and
- * the announce carries that same key (32-bit hash of BEP 3 {@code key}); the entry then moves and takes the new
+ * StoreLayout#peerIdHash}; the store keeps no peer_id, so answers carry none). An announce for an existing entry from
+ * the same address (any port, any key) updates it: clients behind one address own their entries, and aria2 sends a
+ * fresh {@code key} with every UDP announce. From another address it is accepted only when the stored entry has a key
+ * and the announce carries that same key (32-bit hash of BEP 3 {@code key}); the entry then moves and takes the new
  * address. Otherwise the answer is {@link FailureReason#PEER_ID_IN_USE} and nothing changes.
  *
  * <p><b>Counting.</b> {@code left == 0} is a seeder whatever the event; an unknown left is a leecher. {@code completed}
@@ -496,9 +496,10 @@ public final class ChronicleSwarmStore implements SwarmStore {
     }
 
     /**
-     * Finds the announcing peer ({@code s.idHash}) in the swarm; sets {@code s.f*} (in blocks, copies the entry alone into {@code s.found} at
-     * {@code s.fOff}, its offset in the block; the block itself is read in place). In blocks, the
-     * list the announce names ({@code likely}) is looked at first: a re-announce usually finds its peer in one read.
+     * Finds the announcing peer ({@code s.idHash}) in the swarm; sets {@code s.f*} (in blocks, copies the entry alone
+     * into {@code s.found} at {@code s.fOff}, its offset in the block; the block itself is read in place). In blocks,
+     * the list the announce names ({@code likely}) is looked at first: a re-announce usually finds its peer in one
+     * read.
      */
     private boolean find(Scratch s, byte[] ih, byte[] v, int likely) {
         if (mode(v) == MODE_INLINE) {

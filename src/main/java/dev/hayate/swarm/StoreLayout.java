@@ -12,11 +12,16 @@ import java.nio.ByteOrder;
  * <h2>peer entry: a peer is stored once</h2>
  *
  * <pre>
- * IPv4, 24 B                                                     IPv6, 36 B
- * +---------+------------+----------+---------+-------+-----+    +----------+------------+----------+---------+-------+-----+
- * | ip,port | peerIdHash | lastSeen | keyHash | flags | pad |    | ip,port  | peerIdHash | lastSeen | keyHash | flags | pad |
- * | 0..5    | 6..13      | 14..17   | 18..21  |  22   | 23  |    | 0..17    | 18..25     | 26..29   | 30..33  |  34   | 35  |
- * +---------+------------+----------+---------+-------+-----+    +----------+------------+----------+---------+-------+-----+
+ * IPv4, 24 B
+ * +---------+------------+----------+---------+-------+-----+
+ * | ip,port | peerIdHash | lastSeen | keyHash | flags | pad |
+ * | 0..5    | 6..13      | 14..17   | 18..21  |  22   | 23  |
+ * +---------+------------+----------+---------+-------+-----+
+ * IPv6, 36 B
+ * +----------+------------+----------+---------+-------+-----+
+ * | ip,port  | peerIdHash | lastSeen | keyHash | flags | pad |
+ * | 0..17    | 18..25     | 26..29   | 30..33  |  34   | 35  |
+ * +----------+------------+----------+---------+-------+-----+
  * </pre>
  *
  * The compact wire form (BEP 23 / BEP 7) comes first, so writing a response is a copy. {@code peerIdHash} is
@@ -52,16 +57,17 @@ import java.nio.ByteOrder;
  * <pre>
  * key (24 B)                                 value ({@value #BLOCK_LENGTH} B)
  * +-----------+------+--------------+        +-------+--------------------------------------------------+
- * | info_hash | list | block number |        | count | entries: 48 x 36 B (IPv4) or 36 x 48 B (IPv6)    |
+ * | info_hash | list | block number |        | count | entries: 72 x 24 B (IPv4) or 48 x 36 B (IPv6)    |
  * | 0..19     |  20  | 21..23       |        | 0..3  | 4..1731                                          |
  * +-----------+------+--------------+        +-------+--------------------------------------------------+
  * </pre>
  *
- * A list of {@code n} blocks puts a peer in block {@code h mod 2^(l+1)}, or {@code h mod 2^l} when that is {@code >=
- * n} ({@code l = floor(log2 n)}, {@code h} the entry's {@code peerIdHash}): finding a peer is one block read
- * whatever the swarm size, and a split moves entries by their stored hash. A list of {@code n} blocks splits one more when it holds over half a block per block of
- * level {@code l} ({@code 2^l * capacity / 2} entries), so blocks are a quarter to half full, and merges its last
- * block under an eighth. A 50-peer answer reads consecutive blocks (18 to 36 IPv4 entries each) from a random start.
+ * A list of {@code n} blocks puts a peer in block {@code h mod 2^(l+1)}, or {@code h mod 2^l} when that is {@code >= n}
+ * ({@code l = floor(log2 n)}, {@code h} the entry's {@code peerIdHash}): finding a peer is one block read whatever the
+ * swarm size, and a split moves entries by their stored hash. A list of {@code n} blocks splits one more when it holds
+ * over half a block per block of level {@code l} ({@code 2^l * capacity / 2} entries), so blocks are a quarter to half
+ * full, and merges its last block under an eighth. A 50-peer answer reads consecutive blocks (18 to 36 IPv4 entries
+ * each) from a random start.
  */
 final class StoreLayout {
     private StoreLayout() {}

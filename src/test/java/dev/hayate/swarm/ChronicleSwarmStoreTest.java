@@ -32,6 +32,38 @@ class ChronicleSwarmStoreTest {
         }
     }
 
+    /**
+     * Format 3 identifies a peer by a 64-bit hash of its peer_id: every byte of the 20 must count. Peer_ids that differ
+     * from a base in one byte (each position, flipped bit by bit) are distinct peers, announced from one address and
+     * port, where a peer_id the store took for an existing one would update that entry instead of adding a peer. An
+     * inline swarm (11 peers) and one in blocks (161 peers).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {10, 20})
+    void shouldTellPeersApartWhenTheirPeerIdsDifferInOneByte(int positions) {
+        Announces a = new Announces(open(10_000, 100));
+        int bits = positions == 10 ? 1 : 8;
+        int expected = 1 + positions * bits;
+        for (int round = 0; round < 2; round++) {
+            for (int k = -1; k < positions * bits; k++) {
+                a.peer(positions, 1);
+                if (k >= 0) {
+                    a.request.peerId[k / bits] ^= (byte) (1 << (k % bits));
+                }
+                assertNull(a.send(0));
+            }
+            assertEquals(expected, store.peerCount(), "round " + round);
+            assertEquals(expected, a.response.incomplete);
+            assertNull(store.verify());
+        }
+        a.peer(positions, 1);
+        a.request.peerId[positions - 1] ^= 1;
+        assertNull(a.event(AnnounceEvent.STOPPED).send(0));
+        assertEquals(expected - 1, store.peerCount());
+        assertNull(a.peer(positions, 1).send(0));
+        assertEquals(expected - 1, a.response.incomplete, "the base peer is still there");
+    }
+
     @Test
     void shouldCountSeedersAndLeechersWhenPeersAnnounce() {
         Announces a = new Announces(open(1000, 100));

@@ -253,7 +253,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 if (Files.exists(dir.resolve(name))) {
                     throw new IllegalStateException(dir + " holds swarm store files (" + name + ") but no "
                             + FORMAT_FILE + ", so their format is unknown. To start fresh, stop the tracker and"
-                            + " delete " + name + " and the other .dat files and " + OPEN_MARKER + " from " + dir
+                            + " delete the store's .dat files (" + name + " and the others) and " + OPEN_MARKER
+                            + " from " + dir
                             + " (or set store.path to an empty directory): clients re-announce within one interval.");
                 }
             }

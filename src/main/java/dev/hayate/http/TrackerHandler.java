@@ -171,14 +171,8 @@ public final class TrackerHandler implements HttpHandler {
         }
         int numWant = policy.numWant(request.numWant);
         AnnounceResponse response = s.announceResponse;
-        failure = store.announce(
-                request,
-                peerAddress,
-                peerAddressLength,
-                numWant,
-                !request.compact,
-                System.currentTimeMillis(),
-                response);
+        failure =
+                store.announce(request, peerAddress, peerAddressLength, numWant, System.currentTimeMillis(), response);
         if (failure != null) {
             fail(exchange, s, StatusCodes.OK, failure);
             return;
@@ -188,7 +182,6 @@ public final class TrackerHandler implements HttpHandler {
                 policy.intervalSeconds(),
                 policy.minIntervalSeconds(),
                 request.compact,
-                request.noPeerId,
                 s.address,
                 addressLength,
                 s.out,

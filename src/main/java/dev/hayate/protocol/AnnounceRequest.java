@@ -27,8 +27,6 @@ public final class AnnounceRequest {
     public int numWant = NUM_WANT_DEFAULT;
     /** BEP 23; true unless the client sent compact=0. */
     public boolean compact = true;
-    /** Dictionary model only: leave out "peer id". */
-    public boolean noPeerId;
 
     /** True when the client sent {@code key}. The key is folded into 64 bits (any length, any bytes). */
     public boolean hasKey;
@@ -48,7 +46,6 @@ public final class AnnounceRequest {
         event = AnnounceEvent.NONE;
         numWant = NUM_WANT_DEFAULT;
         compact = true;
-        noPeerId = false;
         hasKey = false;
         key = 0;
         ipLength = 0;

@@ -6,8 +6,9 @@ package dev.hayate.protocol;
  * construction.
  *
  * <p>Peers are kept in compact wire form so that writing the response is a copy: 6 bytes per IPv4 peer (address,
- * port, big-endian) in {@link #peers4}, 18 bytes per IPv6 peer in {@link #peers6}. When the caller asked for peer ids
- * (the BEP 3 dictionary model), {@link #peerIds4}/{@link #peerIds6} hold 20 bytes per peer, parallel to the above.
+ * port, big-endian) in {@link #peers4}, 18 bytes per IPv6 peer in {@link #peers6}. There are no peer ids: the store
+ * keeps a hash of each peer_id, not the id, so the BEP 3 dictionary model is written without {@code peer id} (the
+ * form BEP 23's {@code no_peer_id=1} asks for).
  */
 public final class AnnounceResponse {
     public static final int COMPACT_PEER4_LENGTH = 6;
@@ -24,8 +25,6 @@ public final class AnnounceResponse {
     public int peers4Count;
     public final byte[] peers6;
     public int peers6Count;
-    public final byte[] peerIds4;
-    public final byte[] peerIds6;
 
     public final int maxPeers;
 
@@ -33,8 +32,6 @@ public final class AnnounceResponse {
         this.maxPeers = maxPeers;
         this.peers4 = new byte[maxPeers * COMPACT_PEER4_LENGTH];
         this.peers6 = new byte[maxPeers * COMPACT_PEER6_LENGTH];
-        this.peerIds4 = new byte[maxPeers * AnnounceRequest.PEER_ID_LENGTH];
-        this.peerIds6 = new byte[maxPeers * AnnounceRequest.PEER_ID_LENGTH];
     }
 
     public void reset() {

@@ -27,7 +27,6 @@ public final class BencodeWriter {
     private static final byte[] PEERS = ascii("5:peers");
     private static final byte[] PEERS6 = ascii("6:peers6");
     private static final byte[] IP = ascii("2:ip");
-    private static final byte[] PEER_ID = ascii("7:peer id");
     private static final byte[] PORT = ascii("4:port");
     private static final byte[] FILES = ascii("d5:filesd");
 
@@ -45,16 +44,8 @@ public final class BencodeWriter {
             + 3 * MAX_LENGTH_PREFIX
             + 16
             + 2;
-    /** One peer of the dictionary model at its longest: {@code d2:ip39:<text>7:peer id20:<id>4:porti65535ee}. */
-    private static final int DICT_PEER_MAX_LENGTH = 2
-            + IP.length
-            + 3
-            + MAX_IPV6_TEXT_LENGTH
-            + PEER_ID.length
-            + 3
-            + AnnounceRequest.PEER_ID_LENGTH
-            + PORT.length
-            + 7;
+    /** One peer of the dictionary model at its longest: {@code d2:ip39:<text>4:porti65535ee}. */
+    private static final int DICT_PEER_MAX_LENGTH = 2 + IP.length + 3 + MAX_IPV6_TEXT_LENGTH + PORT.length + 7;
     /** One scrape entry: {@code 20:<hash>d8:completei..e10:downloadedi..e10:incompletei..ee}. */
     private static final int SCRAPE_ENTRY_MAX_LENGTH = 3
             + AnnounceRequest.INFO_HASH_LENGTH
@@ -87,15 +78,15 @@ public final class BencodeWriter {
      * and, compact only, {@code peers6} when there are IPv6 peers.
      *
      * <p>Compact (BEP 23): {@code peers} is a string of 6-byte entries, always present; {@code peers6} a string of
-     * 18-byte entries (BEP 7). Dictionary model: {@code peers} is one list of {@code {ip, peer id, port}} holding both
-     * families, with {@code peer id} left out when noPeerId; the ids come from the response's peerIds arrays.
+     * 18-byte entries (BEP 7). Dictionary model: {@code peers} is one list of {@code {ip, port}} holding both
+     * families: always without {@code peer id} (BEP 23's {@code no_peer_id} form), as the store keeps a hash of each
+     * peer_id, not the id.
      */
     public static int writeAnnounce(
             AnnounceResponse r,
             int intervalSeconds,
             int minIntervalSeconds,
             boolean compact,
-            boolean noPeerId,
             byte[] externalIp,
             int externalIpLength,
             byte[] out,
@@ -119,42 +110,27 @@ public final class BencodeWriter {
                 p = writeBytes(r.peers6, 0, r.peers6Count * AnnounceResponse.COMPACT_PEER6_LENGTH, out, p);
             }
         } else {
-            p = writePeerList(r, noPeerId, out, p);
+            p = writePeerList(r, out, p);
         }
         out[p++] = 'e';
         return p;
     }
 
-    private static int writePeerList(AnnounceResponse r, boolean noPeerId, byte[] out, int offset) {
+    private static int writePeerList(AnnounceResponse r, byte[] out, int offset) {
         int p = offset;
         out[p++] = 'l';
         for (int i = 0; i < r.peers4Count; i++) {
-            p = writeDictPeer(
-                    r.peers4,
-                    i * AnnounceResponse.COMPACT_PEER4_LENGTH,
-                    InetText.IPV4_LENGTH,
-                    noPeerId ? null : r.peerIds4,
-                    i * AnnounceRequest.PEER_ID_LENGTH,
-                    out,
-                    p);
+            p = writeDictPeer(r.peers4, i * AnnounceResponse.COMPACT_PEER4_LENGTH, InetText.IPV4_LENGTH, out, p);
         }
         for (int i = 0; i < r.peers6Count; i++) {
-            p = writeDictPeer(
-                    r.peers6,
-                    i * AnnounceResponse.COMPACT_PEER6_LENGTH,
-                    InetText.IPV6_LENGTH,
-                    noPeerId ? null : r.peerIds6,
-                    i * AnnounceRequest.PEER_ID_LENGTH,
-                    out,
-                    p);
+            p = writeDictPeer(r.peers6, i * AnnounceResponse.COMPACT_PEER6_LENGTH, InetText.IPV6_LENGTH, out, p);
         }
         out[p++] = 'e';
         return p;
     }
 
-    /** {@code d2:ip<text>7:peer id20:<id>4:porti<port>ee}; peerIds null leaves the id out. */
-    private static int writeDictPeer(
-            byte[] peers, int peerOffset, int addressLength, byte[] peerIds, int peerIdOffset, byte[] out, int offset) {
+    /** {@code d2:ip<text>4:porti<port>ee}. */
+    private static int writeDictPeer(byte[] peers, int peerOffset, int addressLength, byte[] out, int offset) {
         int p = offset;
         out[p++] = 'd';
         p = writeRaw(IP, out, p);
@@ -165,10 +141,6 @@ public final class BencodeWriter {
                 ? writeIpv4Text(peers, peerOffset, out, textStart)
                 : writeIpv6Text(peers, peerOffset, out, textStart);
         p = fixTextPrefix(out, prefixAt, textStart, textEnd);
-        if (peerIds != null) {
-            p = writeRaw(PEER_ID, out, p);
-            p = writeBytes(peerIds, peerIdOffset, AnnounceRequest.PEER_ID_LENGTH, out, p);
-        }
         int port = ((peers[peerOffset + addressLength] & 0xFF) << 8) | (peers[peerOffset + addressLength + 1] & 0xFF);
         p = writeKeyInt(PORT, port, out, p);
         out[p++] = 'e';

@@ -37,7 +37,6 @@ public final class QueryScanner {
     private static final int SEEN_EVENT = 1 << 6;
     private static final int SEEN_NUM_WANT = 1 << 7;
     private static final int SEEN_COMPACT = 1 << 8;
-    private static final int SEEN_NO_PEER_ID = 1 << 9;
     private static final int SEEN_KEY = 1 << 10;
     private static final int SEEN_IP = 1 << 11;
 
@@ -205,10 +204,8 @@ public final class QueryScanner {
             case 9:
                 return q.regionMatches(start, "info_hash", 0, 9) ? SEEN_INFO_HASH : 0;
             case 10:
-                if (q.regionMatches(start, "downloaded", 0, 10)) {
-                    return SEEN_DOWNLOADED;
-                }
-                return q.regionMatches(start, "no_peer_id", 0, 10) ? SEEN_NO_PEER_ID : 0;
+                // no_peer_id (BEP 23) needs no parsing: no answer carries peer ids (the store keeps only their hashes)
+                return q.regionMatches(start, "downloaded", 0, 10) ? SEEN_DOWNLOADED : 0;
             default:
                 return 0;
         }
@@ -254,9 +251,6 @@ public final class QueryScanner {
                 return out.event == null ? FailureReason.INVALID_EVENT : null;
             case SEEN_COMPACT:
                 out.compact = !valueEquals(q, start, end, "0");
-                return null;
-            case SEEN_NO_PEER_ID:
-                out.noPeerId = valueEquals(q, start, end, "1");
                 return null;
             case SEEN_KEY:
                 foldKey(q, start, end, out);

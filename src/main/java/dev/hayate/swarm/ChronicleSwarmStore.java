@@ -11,9 +11,6 @@ import dev.hayate.protocol.ScrapeResponse;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,22 +38,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The swarm store (format 2) on two off-heap Chronicle maps (see {@link StoreLayout}): one entry per swarm, holding
- * its counts and, while it has at most {@value StoreLayout#INLINE_MAX_PEERS} peers, all its peers inline; larger
- * swarms keep their peers in blocks of a second map, one linear-hashing table per list, placed by a hash of the
- * peer_id. A peer is stored once. An announce on a small swarm is one map read and one write; on a large one a few
- * block reads, whatever its size: O(1) map operations plus O(numwant) for the answer, and a swarm has no size limit.
- * Allocation-free after warm-up on the announce and scrape paths.
+ * The swarm store (format 3) on two off-heap Chronicle maps (see {@link StoreLayout}): one entry per swarm, holding its
+ * counts and, while it has at most {@value StoreLayout#INLINE_MAX_PEERS} peers, all its peers inline; larger swarms
+ * keep their peers in blocks of a second map, one linear-hashing table per list, placed by the seeded 64-bit hash of
+ * the peer_id that also identifies the peer. A peer is stored once. An announce on a small swarm is one map read and
+ * one write; on a large one a few block reads, whatever its size: O(1) map operations plus O(numwant) for the answer,
+ * and a swarm has no size limit. Allocation-free after warm-up on the announce and scrape paths.
  *
  * <p><b>Locking.</b> The parts of one swarm change together, so each announce (and each expiry) runs under one of
  * {@value #LOCK_STRIPES} stripe monitors chosen by the info_hash. Only Chronicle's own segment locks are taken inside
  * it, one map operation at a time. Scrape reads one swarm entry without the stripe lock (a single Chronicle read is
  * atomic).
  *
- * <p><b>Peer identity</b> is info_hash + peer_id (all 20 bytes). An announce for an existing entry from the same
- * address (any port, any key) updates it: clients behind one address own their entries, and aria2 sends a fresh
- * {@code key} with every UDP announce. From another address it is accepted only when the stored entry has a key and
- * the announce carries that same key (32-bit hash of BEP 3 {@code key}); the entry then moves and takes the new
+ * <p><b>Peer identity</b> is info_hash + peer_id, compared as the peer_id's seeded 64-bit hash ({@link
+ * StoreLayout#peerIdHash}; the store keeps no peer_id, so answers carry none). An announce for an existing entry from
+ * the same address (any port, any key) updates it: clients behind one address own their entries, and aria2 sends a
+ * fresh {@code key} with every UDP announce. From another address it is accepted only when the stored entry has a key
+ * and the announce carries that same key (32-bit hash of BEP 3 {@code key}); the entry then moves and takes the new
  * address. Otherwise the answer is {@link FailureReason#PEER_ID_IN_USE} and nothing changes.
  *
  * <p><b>Counting.</b> {@code left == 0} is a seeder whatever the event; an unknown left is a leecher. {@code completed}
@@ -80,17 +78,20 @@ import org.slf4j.LoggerFactory;
  * peer_id hash seed, and a marker file {@value #OPEN_MARKER} exists while the store is open. Finding it at open means
  * the last run did not close cleanly: the maps are opened with {@code recoverPersistedTo} (which also frees segment
  * locks a killed process held) and {@link #repair()} makes every large swarm's blocks and counts agree again. A small
- * swarm is one Chronicle entry, written in one put, so it needs no repair. Files of the format-1 store are refused.
+ * swarm is one Chronicle entry, written in one put, so it needs no repair. A store of an older format (1 or 2) is
+ * refused at open with a message saying how to start fresh: its entries would be misread.
  */
 public final class ChronicleSwarmStore implements SwarmStore {
     private static final Logger LOG = LoggerFactory.getLogger(ChronicleSwarmStore.class);
 
     static final String OPEN_MARKER = "hayate.open";
     static final String FORMAT_FILE = "store.format";
-    static final String SWARMS_FILE = "swarms-v2.dat";
-    static final String BLOCKS_FILE = "blocks-v2.dat";
+    static final String SWARMS_FILE = "swarms-v3.dat";
+    static final String BLOCKS_FILE = "blocks-v3.dat";
     /** The files of the format-1 store (peer records, swarm headers, pages). */
     static final List<String> V1_FILES = List.of("peers.dat", "swarms.dat", "pages.dat");
+    /** The files of the format-2 store (entries with the full 20-byte peer_id). */
+    static final List<String> V2_FILES = List.of("swarms-v2.dat", "blocks-v2.dat");
 
     /** Stripes of the per-swarm lock; a power of two, enough that two busy swarms rarely share one. */
     static final int LOCK_STRIPES = 1024;
@@ -155,11 +156,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
         final byte[] gather = new byte[(INLINE_MAX_PEERS + 1) * ENTRY6_LENGTH];
 
         final int[] gatherCounts = new int[LIST_COUNT];
-        /** The announcing peer_id as three words, for a cheap self test in selection ({@link #idWords}). */
-        long id0;
+        /** The announcing peer's {@link StoreLayout#peerIdHash}: its identity and block placement. */
+        long idHash;
 
-        long id1;
-        int id2;
         final int[] avail = new int[LIST_COUNT];
         final int[] quota = new int[LIST_COUNT];
         // where find() found the peer
@@ -243,13 +242,21 @@ public final class ChronicleSwarmStore implements SwarmStore {
         }
     }
 
-    /** The format file: {@code hayate-swarm-store <version>} and the peer_id hash seed, written at creation. */
+    /**
+     * The format file: {@code hayate-swarm-store <version>} and the peer_id hash seed, written at creation. A store of
+     * another format is refused with a message naming the directory, the format found and how to start fresh.
+     */
     private static long readOrCreateFormatFile(Path dir) throws IOException {
         Path file = dir.resolve(FORMAT_FILE);
         if (!Files.exists(file)) {
-            if (Files.exists(dir.resolve(SWARMS_FILE)) || Files.exists(dir.resolve(BLOCKS_FILE))) {
-                throw new IllegalStateException(dir + " holds swarm store files but no " + FORMAT_FILE
-                        + ": to start fresh, delete " + SWARMS_FILE + ", " + BLOCKS_FILE + " and " + OPEN_MARKER);
+            for (String name : List.of(SWARMS_FILE, BLOCKS_FILE, V2_FILES.get(0), V2_FILES.get(1))) {
+                if (Files.exists(dir.resolve(name))) {
+                    throw new IllegalStateException(dir + " holds swarm store files (" + name + ") but no "
+                            + FORMAT_FILE + ", so their format is unknown. To start fresh, stop the tracker and"
+                            + " delete the store's .dat files (" + name + " and the others) and " + OPEN_MARKER
+                            + " from " + dir
+                            + " (or set store.path to an empty directory): clients re-announce within one interval.");
+                }
             }
             long seed = new SecureRandom().nextLong();
             Files.writeString(file, "hayate-swarm-store " + FORMAT_VERSION + "\nseed " + Long.toHexString(seed) + "\n");
@@ -259,9 +266,15 @@ public final class ChronicleSwarmStore implements SwarmStore {
         if (lines.size() < 2
                 || !lines.get(0).equals("hayate-swarm-store " + FORMAT_VERSION)
                 || !lines.get(1).startsWith("seed ")) {
-            throw new IllegalStateException(dir + "/" + FORMAT_FILE + " names another store format ("
-                    + (lines.isEmpty() ? "empty" : lines.get(0)) + "); this version reads format " + FORMAT_VERSION
-                    + ". To start fresh, delete the directory's contents (or set store.path to an empty directory).");
+            String found = lines.isEmpty() ? "(empty)" : lines.get(0);
+            String files = found.equals("hayate-swarm-store 2")
+                    ? FORMAT_FILE + ", " + String.join(", ", V2_FILES) + " and " + OPEN_MARKER
+                    : "its contents";
+            throw new IllegalStateException(dir + " holds a swarm store of another format (" + FORMAT_FILE + ": "
+                    + found + "), which this version cannot read: it reads format " + FORMAT_VERSION
+                    + " only (a peer is identified by a 64-bit hash of its peer_id). To start fresh, stop the tracker"
+                    + " and delete " + files + " from " + dir + " (or set store.path to an empty directory): clients"
+                    + " re-announce within one interval.");
         }
         return Long.parseUnsignedLong(lines.get(1).substring(5).trim(), 16);
     }
@@ -277,8 +290,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
         double average = HEADER_LENGTH + perTorrent * ENTRY4_LENGTH;
         long entries = torrents + 64;
         // worst case: every inline peer IPv6, as many swarms at the largest size as the peer limit allows
-        double worstBytes =
-                (double) torrents * BLOCKS_HEADER_LENGTH + Math.min(o.maxPeers(), torrents * INLINE_MAX_PEERS) * 48.0;
+        double worstBytes = (double) torrents * BLOCKS_HEADER_LENGTH
+                + Math.min(o.maxPeers(), torrents * INLINE_MAX_PEERS) * (double) ENTRY6_LENGTH;
         double configuredBytes = entries * average;
         double bloat = Math.min(1000, Math.max(4, 2 * worstBytes / configuredBytes + 2));
         return ChronicleMapBuilder.of(byte[].class, SwarmValue.class)
@@ -342,7 +355,6 @@ public final class ChronicleSwarmStore implements SwarmStore {
             int addressLength,
             int numWant,
             int families,
-            boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out) {
         out.reset();
@@ -353,7 +365,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         Scratch s = scratch.get();
         synchronized (stripeOf(request.infoHash)) {
             try {
-                return announceLocked(s, request, address, addressLength, want, families, wantPeerIds, nowMillis, out);
+                return announceLocked(s, request, address, addressLength, want, families, nowMillis, out);
             } catch (IllegalStateException e) {
                 // Chronicle refused an insert: the sizing above makes this a bug, not a user-facing limit.
                 LOG.error("swarm store map refused a write below the configured limits", e);
@@ -370,19 +382,18 @@ public final class ChronicleSwarmStore implements SwarmStore {
             int addressLength,
             int numWant,
             int families,
-            boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out) {
         byte[] ih = req.infoHash;
         SwarmValue sv = s.swarm;
         byte[] v = sv.bytes;
-        idWords(s, req.peerId);
+        s.idHash = peerIdHash(req.peerId, 0, seed);
         boolean hasSwarm = swarms.getUsing(ih, sv) != null;
         if (!hasSwarm) {
             Arrays.fill(v, 0, HEADER_LENGTH, (byte) 0);
             sv.length = HEADER_LENGTH;
         }
-        boolean exists = hasSwarm && find(s, ih, v, req.peerId, listOf(addressLength, req.left == 0));
+        boolean exists = hasSwarm && find(s, ih, v, listOf(addressLength, req.left == 0));
         if (exists) {
             byte[] fb = s.fBlock < 0 ? v : s.found;
             if (!mayUpdate(fb, s.fOff, wireLength(s.fList), req, address, addressLength)) {
@@ -401,17 +412,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         }
         boolean seeder = req.left == 0;
         if (numWant > 0) {
-            select(
-                    s,
-                    ih,
-                    v,
-                    seeder,
-                    exists ? s.fList : -1,
-                    exists ? s.fIndex : -1,
-                    numWant,
-                    families,
-                    wantPeerIds,
-                    out);
+            select(s, ih, v, seeder, exists ? s.fList : -1, exists ? s.fIndex : -1, numWant, families, out);
         }
         int newList = listOf(addressLength, seeder);
         int keyFlag = req.hasKey ? FLAG_HAS_KEY : 0;
@@ -427,7 +428,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 out.reset();
                 return FailureReason.TRACKER_FULL;
             }
-            writeEntry(s.entry, 0, address, addressLength, req.port, req.peerId, seen, keyHash, keyFlag);
+            writeEntry(s.entry, 0, address, addressLength, req.port, s.idHash, seen, keyHash, keyFlag);
             if (!insert(s, ih, sv, newList, s.entry)) {
                 releasePeer();
                 if (hasSwarm) {
@@ -451,7 +452,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             }
             flags = (flags & FLAG_COMPLETED) | keyFlag;
             if (newList == oldList) {
-                writeEntry(fb, s.fOff, address, addressLength, req.port, req.peerId, seen, keyHash, flags);
+                writeEntry(fb, s.fOff, address, addressLength, req.port, s.idHash, seen, keyHash, flags);
                 if (s.fBlock >= 0) {
                     writeFoundInPlace(s, entryLength(oldList));
                     if (!counted) {
@@ -462,7 +463,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 }
             } else {
                 removeFound(s, ih, sv);
-                writeEntry(s.entry, 0, address, addressLength, req.port, req.peerId, seen, keyHash, flags);
+                writeEntry(s.entry, 0, address, addressLength, req.port, s.idHash, seen, keyHash, flags);
                 if (!insert(s, ih, sv, newList, s.entry)) {
                     // the peer is gone from its old list: account for it as removed
                     (wasSeeder ? seeders : leechers).decrement();
@@ -496,11 +497,12 @@ public final class ChronicleSwarmStore implements SwarmStore {
     }
 
     /**
-     * Finds {@code peerId} in the swarm; sets {@code s.f*} (in blocks, copies the entry alone into {@code s.found} at
-     * {@code s.fOff}, its offset in the block; the block itself is read in place). In blocks, the
-     * list the announce names ({@code likely}) is looked at first: a re-announce usually finds its peer in one read.
+     * Finds the announcing peer ({@code s.idHash}) in the swarm; sets {@code s.f*} (in blocks, copies the entry alone
+     * into {@code s.found} at {@code s.fOff}, its offset in the block; the block itself is read in place). In blocks,
+     * the list the announce names ({@code likely}) is looked at first: a re-announce usually finds its peer in one
+     * read.
      */
-    private boolean find(Scratch s, byte[] ih, byte[] v, byte[] peerId, int likely) {
+    private boolean find(Scratch s, byte[] ih, byte[] v, int likely) {
         if (mode(v) == MODE_INLINE) {
             int off = HEADER_LENGTH;
             for (int list = 0; list < LIST_COUNT; list++) {
@@ -508,7 +510,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 int len = entryLength(list);
                 int wire = wireLength(list);
                 for (int i = 0; i < n; i++, off += len) {
-                    if (idEquals(v, off, wire, peerId)) {
+                    if (idHash(v, off, wire) == s.idHash) {
                         s.fList = list;
                         s.fBlock = -1;
                         s.fIndex = i;
@@ -519,23 +521,23 @@ public final class ChronicleSwarmStore implements SwarmStore {
             }
             return false;
         }
-        long h = peerIdHash(peerId, 0, seed);
-        if (findInBlocks(s, ih, v, peerId, h, likely)) {
+        if (findInBlocks(s, ih, v, likely)) {
             return true;
         }
         for (int list = 0; list < LIST_COUNT; list++) {
-            if (list != likely && findInBlocks(s, ih, v, peerId, h, list)) {
+            if (list != likely && findInBlocks(s, ih, v, list)) {
                 return true;
             }
         }
         return false;
     }
 
-    private boolean findInBlocks(Scratch s, byte[] ih, byte[] v, byte[] peerId, long h, int list) {
+    private boolean findInBlocks(Scratch s, byte[] ih, byte[] v, int list) {
         int nb = blockCount(v, list);
         if (nb == 0) {
             return false;
         }
+        long h = s.idHash;
         int b = blockOf(h, nb);
         blockKey(s.foundKey, ih, list, b);
         if (blocks.getUsing(s.foundKey, s.found) == null) {
@@ -545,7 +547,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         int len = entryLength(list);
         int wire = wireLength(list);
         for (int i = 0, off = B_ENTRIES; i < n; i++, off += len) {
-            if (idEquals(s.found, off, wire, peerId)) {
+            if (idHash(s.found, off, wire) == h) {
                 s.fList = list;
                 s.fBlock = b;
                 s.fIndex = i;
@@ -607,7 +609,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
             setCount(v, list, count(v, list) + 1);
             return true;
         }
-        long h = peerIdHash(entry, wireLength(list) + E_PEER_ID, seed);
+        long h = idHash(entry, 0, wireLength(list));
         blockKey(s.key1, ih, list, blockOf(h, nb));
         if (!appendInPlace(s.key1, entry, len, cap)) {
             // the block is full (or missing after a crash): split until the peer's block has room
@@ -659,18 +661,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
      * nothing is allocated.
      */
 
-    private static final VarHandle NATIVE_LONG =
-            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
-    private static final VarHandle NATIVE_INT =
-            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.nativeOrder());
     private static final boolean NATIVE_BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
-
-    /** Loads {@code peerId} as the words {@link #idEqualsAt} compares. */
-    private static void idWords(Scratch s, byte[] peerId) {
-        s.id0 = (long) NATIVE_LONG.get(peerId, 0);
-        s.id1 = (long) NATIVE_LONG.get(peerId, 8);
-        s.id2 = (int) NATIVE_INT.get(peerId, 16);
-    }
 
     /** A big-endian int of the layout, read or written in place. */
     private static int bigEndian(int nativeOrder) {
@@ -773,7 +764,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         int level = 31 - Integer.numberOfLeadingZeros(nb);
         int src = nb - (1 << level);
         int len = entryLength(list);
-        int idOff = wireLength(list) + E_PEER_ID;
+        int wire = wireLength(list);
         loadBlock(s, ih, list, src, s.key2, s.block2);
         byte[] fresh = s.sel; // selection is over when inserts run
         Arrays.fill(fresh, (byte) 0);
@@ -782,7 +773,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
         int moved = 0;
         for (int i = 0; i < n; i++) {
             int off = B_ENTRIES + i * len;
-            if (blockOf(peerIdHash(s.block2, off + idOff, seed), nb + 1) == nb) {
+            if (blockOf(idHash(s.block2, off, wire), nb + 1) == nb) { // the stored hash: no re-hash of ids
                 System.arraycopy(s.block2, off, fresh, B_ENTRIES + moved++ * len, len);
             } else {
                 if (kept != i) {
@@ -931,7 +922,6 @@ public final class ChronicleSwarmStore implements SwarmStore {
             int selfIndex,
             int numWant,
             int families,
-            boolean wantPeerIds,
             AnnounceResponse out) {
         int[] avail = s.avail;
         int[] quota = s.quota;
@@ -972,29 +962,22 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 continue;
             }
             if (inline) {
-                selectInline(v, list, q, avail[list], list == selfList ? selfIndex : -1, wantPeerIds, out, random);
+                selectInline(v, list, q, avail[list], list == selfList ? selfIndex : -1, out, random);
             } else {
-                selectBlocks(s, ih, v, list, q, list == selfList, wantPeerIds, out, random);
+                selectBlocks(s, ih, v, list, q, list == selfList, out, random);
             }
         }
     }
 
     private static void selectInline(
-            byte[] v,
-            int list,
-            int q,
-            int avail,
-            int skip,
-            boolean wantPeerIds,
-            AnnounceResponse out,
-            ThreadLocalRandom random) {
+            byte[] v, int list, int q, int avail, int skip, AnnounceResponse out, ThreadLocalRandom random) {
         int count = count(v, list);
         int base = inlineOffset(v, list, 0);
         int len = entryLength(list);
         int pos = q >= avail ? 0 : random.nextInt(count);
         while (q > 0) {
             if (pos != skip) {
-                copyPeer(v, base + pos * len, list, wantPeerIds, out);
+                copyPeer(v, base + pos * len, list, out);
                 q--;
             }
             pos = pos + 1 == count ? 0 : pos + 1;
@@ -1008,7 +991,6 @@ public final class ChronicleSwarmStore implements SwarmStore {
             int list,
             int q,
             boolean skipSelf,
-            boolean wantPeerIds,
             AnnounceResponse out,
             ThreadLocalRandom random) {
         int nb = blockCount(v, list);
@@ -1030,37 +1012,22 @@ public final class ChronicleSwarmStore implements SwarmStore {
             int to = k == nb ? Math.min(start, n) : n;
             for (int i = from; i < to && q > 0; i++) {
                 int off = B_ENTRIES + i * len;
-                if (skipSelf && idEqualsAt(s.sel, off + wire + E_PEER_ID, s)) {
+                if (skipSelf && idHash(s.sel, off, wire) == s.idHash) {
                     continue;
                 }
-                copyPeer(s.sel, off, list, wantPeerIds, out);
+                copyPeer(s.sel, off, list, out);
                 q--;
             }
         }
     }
 
-    private static void copyPeer(byte[] src, int off, int list, boolean wantPeerIds, AnnounceResponse out) {
-        int wire = wireLength(list);
+    /** Copies an entry's wire form (its first bytes) into the answer: all an answer carries of a peer. */
+    private static void copyPeer(byte[] src, int off, int list, AnnounceResponse out) {
         if (isV6List(list)) {
-            int i = out.peers6Count++;
-            System.arraycopy(src, off, out.peers6, i * WIRE6_LENGTH, WIRE6_LENGTH);
-            if (wantPeerIds) {
-                System.arraycopy(src, off + wire + E_PEER_ID, out.peerIds6, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
-            }
+            System.arraycopy(src, off, out.peers6, out.peers6Count++ * WIRE6_LENGTH, WIRE6_LENGTH);
         } else {
-            int i = out.peers4Count++;
-            System.arraycopy(src, off, out.peers4, i * WIRE4_LENGTH, WIRE4_LENGTH);
-            if (wantPeerIds) {
-                System.arraycopy(src, off + wire + E_PEER_ID, out.peerIds4, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
-            }
+            System.arraycopy(src, off, out.peers4, out.peers4Count++ * WIRE4_LENGTH, WIRE4_LENGTH);
         }
-    }
-
-    /** True when the 20-byte peer_id at {@code p} in {@code b} is the announcing peer's ({@link #idWords}). */
-    private static boolean idEqualsAt(byte[] b, int p, Scratch s) {
-        return (long) NATIVE_LONG.get(b, p) == s.id0
-                && (long) NATIVE_LONG.get(b, p + 8) == s.id1
-                && (int) NATIVE_INT.get(b, p + 16) == s.id2;
     }
 
     private static void fillCounts(AnnounceResponse out, byte[] v) {
@@ -1500,12 +1467,12 @@ public final class ChronicleSwarmStore implements SwarmStore {
         byte[] v = s.swarm.bytes;
         System.arraycopy(stored, 0, v, 0, stored.length);
         s.swarm.length = stored.length;
-        Set<ByteBuffer> ids = new HashSet<>();
+        Set<Long> ids = new HashSet<>();
         boolean dirty = false;
         for (int list = 0; list < LIST_COUNT; list++) {
             int nb = blockCount(v, list);
             int len = entryLength(list);
-            int idOff = wireLength(list) + E_PEER_ID;
+            int wire = wireLength(list);
             int left = 0;
             for (int b = 0; b < nb; b++) {
                 loadBlock(s, ih, list, b, s.key1, s.block1);
@@ -1513,8 +1480,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 int kept = 0;
                 for (int i = 0; i < n; i++) {
                     int off = B_ENTRIES + i * len;
-                    ByteBuffer id = ByteBuffer.wrap(Arrays.copyOfRange(s.block1, off + idOff, off + idOff + 20));
-                    if (blockOf(peerIdHash(s.block1, off + idOff, seed), nb) != b || !ids.add(id)) {
+                    long id = idHash(s.block1, off, wire);
+                    if (blockOf(id, nb) != b || !ids.add(id)) {
                         continue;
                     }
                     if (kept != i) {
@@ -1544,14 +1511,13 @@ public final class ChronicleSwarmStore implements SwarmStore {
         return dirty;
     }
 
-    /** True when an inline swarm value holds a peer_id twice. */
+    /** True when an inline swarm value holds a peer (a peer_id hash) twice. */
     private static boolean hasDuplicate(byte[] v) {
         int total = total(v);
         for (int i = 0; i < total; i++) {
-            int a = inlineIdOffset(v, i);
+            long a = getLong(v, inlineIdOffset(v, i));
             for (int j = i + 1; j < total; j++) {
-                if (Arrays.equals(
-                        v, a, a + PEER_ID_LENGTH, v, inlineIdOffset(v, j), inlineIdOffset(v, j) + PEER_ID_LENGTH)) {
+                if (getLong(v, inlineIdOffset(v, j)) == a) {
                     return true;
                 }
             }
@@ -1559,12 +1525,12 @@ public final class ChronicleSwarmStore implements SwarmStore {
         return false;
     }
 
-    /** Offset of the peer_id of the {@code k}-th entry of an inline value, over all lists. */
+    /** Offset of the peer_id hash of the {@code k}-th entry of an inline value, over all lists. */
     private static int inlineIdOffset(byte[] v, int k) {
         for (int list = 0; list < LIST_COUNT; list++) {
             int n = count(v, list);
             if (k < n) {
-                return inlineOffset(v, list, k) + wireLength(list) + E_PEER_ID;
+                return inlineOffset(v, list, k) + wireLength(list) + E_PEER_ID_HASH;
             }
             k -= n;
         }
@@ -1576,7 +1542,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
      * anything, leaves the fixed value in {@code out} and returns true.
      */
     private static boolean dedupeInline(byte[] v, SwarmValue out) {
-        Set<ByteBuffer> ids = new HashSet<>();
+        Set<Long> ids = new HashSet<>();
         byte[] o = out.bytes;
         System.arraycopy(v, 0, o, 0, HEADER_LENGTH);
         int read = HEADER_LENGTH;
@@ -1585,10 +1551,10 @@ public final class ChronicleSwarmStore implements SwarmStore {
         for (int list = 0; list < LIST_COUNT; list++) {
             int n = count(v, list);
             int len = entryLength(list);
-            int idOff = wireLength(list) + E_PEER_ID;
+            int wire = wireLength(list);
             int kept = 0;
             for (int i = 0; i < n; i++, read += len) {
-                if (!ids.add(ByteBuffer.wrap(Arrays.copyOfRange(v, read + idOff, read + idOff + PEER_ID_LENGTH)))) {
+                if (!ids.add(idHash(v, read, wire))) {
                     changed = true;
                     continue;
                 }
@@ -1625,7 +1591,7 @@ public final class ChronicleSwarmStore implements SwarmStore {
      * Test hook: checks every invariant, returns a description of the first violation or null. Allocates. Inline
      * swarms: the length matches the counts, no swarm is empty, at most {@value StoreLayout#INLINE_MAX_PEERS} peers.
      * Swarms in blocks: every block of a list exists, holds only entries that hash to it, the blocks add up to the
-     * list's count, no peer_id twice. No block without its swarm. The totals match.
+     * list's count, no peer (peer_id hash) twice. No block without its swarm. The totals match.
      */
     String verify() {
         long seen = 0;
@@ -1645,11 +1611,10 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 if (inlineLength(v) != v.length || total(v) > INLINE_MAX_PEERS) {
                     return "inline swarm length " + v.length + " disagrees with its counts";
                 }
-                Set<ByteBuffer> ids = new HashSet<>();
+                Set<Long> ids = new HashSet<>();
                 for (int list = 0; list < LIST_COUNT; list++) {
                     for (int i = 0; i < count(v, list); i++) {
-                        int off = inlineOffset(v, list, i) + wireLength(list);
-                        if (!ids.add(ByteBuffer.wrap(Arrays.copyOfRange(v, off, off + 20)))) {
+                        if (!ids.add(idHash(v, inlineOffset(v, list, i), wireLength(list)))) {
                             return "peer twice in an inline swarm";
                         }
                     }
@@ -1659,11 +1624,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
             if (total(v) <= DEMOTE_PEERS) {
                 return "swarm of " + total(v) + " peers left in blocks";
             }
-            Set<ByteBuffer> ids = new HashSet<>();
+            Set<Long> ids = new HashSet<>();
             for (int list = 0; list < LIST_COUNT; list++) {
                 int nb = blockCount(v, list);
                 int len = entryLength(list);
-                int idOff = wireLength(list) + E_PEER_ID;
+                int wire = wireLength(list);
                 long sum = 0;
                 for (int b = 0; b < nb; b++) {
                     byte[] key = new byte[BLOCK_KEY_LENGTH];
@@ -1676,10 +1641,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
                     int n = getInt(block, B_COUNT);
                     for (int i = 0; i < n; i++) {
                         int off = B_ENTRIES + i * len;
-                        if (blockOf(peerIdHash(block, off + idOff, seed), nb) != b) {
+                        long id = idHash(block, off, wire);
+                        if (blockOf(id, nb) != b) {
                             return "entry in a block it does not hash to";
                         }
-                        if (!ids.add(ByteBuffer.wrap(Arrays.copyOfRange(block, off + idOff, off + idOff + 20)))) {
+                        if (!ids.add(id)) {
                             return "peer twice in a swarm";
                         }
                     }

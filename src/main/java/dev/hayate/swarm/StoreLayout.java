@@ -6,24 +6,35 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * Every off-heap layout of the store (format 2): the values of its two Chronicle maps and the peer entry they hold.
+ * Every off-heap layout of the store (format 3): the values of its two Chronicle maps and the peer entry they hold.
  * Multi-byte numbers are big-endian. Allocation-free.
  *
  * <h2>peer entry: a peer is stored once</h2>
  *
  * <pre>
- * IPv4, 36 B                                                  IPv6, 48 B
- * +---------+---------+----------+---------+-------+-----+    +----------+---------+----------+---------+-------+-----+
- * | ip,port | peer_id | lastSeen | keyHash | flags | pad |    | ip,port  | peer_id | lastSeen | keyHash | flags | pad |
- * | 0..5    | 6..25   | 26..29   | 30..33  |  34   | 35  |    | 0..17    | 18..37  | 38..41   | 42..45  |  46   | 47  |
- * +---------+---------+----------+---------+-------+-----+    +----------+---------+----------+---------+-------+-----+
+ * IPv4, 24 B
+ * +---------+------------+----------+---------+-------+-----+
+ * | ip,port | peerIdHash | lastSeen | keyHash | flags | pad |
+ * | 0..5    | 6..13      | 14..17   | 18..21  |  22   | 23  |
+ * +---------+------------+----------+---------+-------+-----+
+ * IPv6, 36 B
+ * +----------+------------+----------+---------+-------+-----+
+ * | ip,port  | peerIdHash | lastSeen | keyHash | flags | pad |
+ * | 0..17    | 18..25     | 26..29   | 30..33  |  34   | 35  |
+ * +----------+------------+----------+---------+-------+-----+
  * </pre>
  *
- * The compact wire form (BEP 23 / BEP 7) comes first, so writing a response is a copy. {@code lastSeen} is unsigned
- * seconds since the Unix epoch, rounded up (a peer expires up to a second late, never early). {@code keyHash} is 32
- * bits of the BEP 3 {@code key}. {@code flags}: {@link #FLAG_HAS_KEY}, {@link #FLAG_COMPLETED}. Whether a peer seeds
- * follows from the list it is in. The full 20-byte peer_id is kept (measured against a 64-bit hash: see
- * {@code benchmarks/RESULTS.md}), so {@code compact=0} answers carry real {@code peer id}s.
+ * The compact wire form (BEP 23 / BEP 7) comes first, so writing a response is a copy. {@code peerIdHash} is
+ * {@link #peerIdHash}: a 64-bit hash of the 20-byte peer_id under the store's secret seed (kept in its format file,
+ * so it is the same after a restart). It is the peer's identity (two announces are the same peer when their hashes
+ * are equal) and its block's address in a large swarm; the peer_id itself is not stored, so {@code compact=0}
+ * answers carry {@code ip} and {@code port} only (the form BEP 23's {@code no_peer_id=1} asks for). With the seed
+ * secret, nobody can choose a peer_id that collides with another peer's; by chance, two of a swarm's {@code n}
+ * peers share a hash with probability about {@code n^2 / 2^65} (1e-9 for a 200,000-peer swarm). {@code lastSeen} is
+ * unsigned seconds since the Unix epoch, rounded up (a peer expires up to a second late, never early). {@code
+ * keyHash} is 32 bits of the BEP 3 {@code key}. {@code flags}: {@link #FLAG_HAS_KEY}, {@link #FLAG_COMPLETED}.
+ * Whether a peer seeds follows from the list it is in. Format 2 kept the full 20-byte peer_id here (36 B / 48 B
+ * entries); the hash saves 12 B per peer (see {@code benchmarks/RESULTS.md}, "Store format 3").
  *
  * <h2>swarms: one entry per swarm, key = info_hash (20 B), value of variable size</h2>
  *
@@ -32,7 +43,7 @@ import java.nio.ByteOrder;
  * | mode | pad | count L0  | count L1  | count L2  | count L3  | downloaded |  header, 28 B
  * |  0   | 1..3| 4..7      | 8..11     | 12..15    | 16..19    | 20..27     |
  * +------+-----+-----------+-----------+-----------+-----------+------------+
- * mode 0 (inline, at most {@value #INLINE_MAX_PEERS} peers):  28..  entries of L0, then L1, L2, L3 (36 or 48 B each)
+ * mode 0 (inline, at most {@value #INLINE_MAX_PEERS} peers):  28..  entries of L0, then L1, L2, L3 (24 or 36 B each)
  * mode 1 (blocks):                                              28..43 block count of L0..L3 (4 x int32)
  * </pre>
  *
@@ -41,27 +52,28 @@ import java.nio.ByteOrder;
  * answers an announce) until it passes {@value #INLINE_MAX_PEERS} peers, then moves to blocks; it moves back inline
  * when it falls to {@value #DEMOTE_PEERS}.
  *
- * <h2>blocks: the peers of one list of a large swarm, linear hashing on the peer_id</h2>
+ * <h2>blocks: the peers of one list of a large swarm, linear hashing on the peer_id hash</h2>
  *
  * <pre>
  * key (24 B)                                 value ({@value #BLOCK_LENGTH} B)
  * +-----------+------+--------------+        +-------+--------------------------------------------------+
- * | info_hash | list | block number |        | count | entries: 48 x 36 B (IPv4) or 36 x 48 B (IPv6)    |
+ * | info_hash | list | block number |        | count | entries: 72 x 24 B (IPv4) or 48 x 36 B (IPv6)    |
  * | 0..19     |  20  | 21..23       |        | 0..3  | 4..1731                                          |
  * +-----------+------+--------------+        +-------+--------------------------------------------------+
  * </pre>
  *
- * A list of {@code n} blocks puts a peer in block {@code h mod 2^(l+1)}, or {@code h mod 2^l} when that is {@code >=
- * n} ({@code l = floor(log2 n)}, {@code h} a seeded 64-bit hash of the peer_id): finding a peer is one block read
- * whatever the swarm size. A list of {@code n} blocks splits one more when it holds over half a block per block of
- * level {@code l} ({@code 2^l * capacity / 2} entries), so blocks are a quarter to half full, and merges its last
- * block under an eighth. A 50-peer answer reads consecutive blocks (12 to 24 IPv4 entries each) from a random start.
+ * A list of {@code n} blocks puts a peer in block {@code h mod 2^(l+1)}, or {@code h mod 2^l} when that is {@code >= n}
+ * ({@code l = floor(log2 n)}, {@code h} the entry's {@code peerIdHash}): finding a peer is one block read whatever the
+ * swarm size, and a split moves entries by their stored hash. A list of {@code n} blocks splits one more when it holds
+ * over half a block per block of level {@code l} ({@code 2^l * capacity / 2} entries), so blocks are a quarter to half
+ * full, and merges its last block under an eighth. A 50-peer answer reads consecutive blocks (18 to 36 IPv4 entries
+ * each) from a random start.
  */
 final class StoreLayout {
     private StoreLayout() {}
 
     /** Written to the store's format file; a store of another format is refused at open. */
-    static final int FORMAT_VERSION = 2;
+    static final int FORMAT_VERSION = 3;
 
     static final int INFO_HASH_LENGTH = AnnounceRequest.INFO_HASH_LENGTH;
     static final int PEER_ID_LENGTH = AnnounceRequest.PEER_ID_LENGTH;
@@ -69,11 +81,11 @@ final class StoreLayout {
     // --- peer entry (offsets after the wire form)
     static final int WIRE4_LENGTH = 6;
     static final int WIRE6_LENGTH = 18;
-    static final int E_PEER_ID = 0;
-    static final int E_LAST_SEEN = 20;
-    static final int E_KEY_HASH = 24;
-    static final int E_FLAGS = 28;
-    static final int ENTRY_TAIL = 30;
+    static final int E_PEER_ID_HASH = 0;
+    static final int E_LAST_SEEN = 8;
+    static final int E_KEY_HASH = 12;
+    static final int E_FLAGS = 16;
+    static final int ENTRY_TAIL = 18;
     static final int ENTRY4_LENGTH = WIRE4_LENGTH + ENTRY_TAIL;
     static final int ENTRY6_LENGTH = WIRE6_LENGTH + ENTRY_TAIL;
 
@@ -110,7 +122,7 @@ final class StoreLayout {
     static final int BLOCK_KEY_LENGTH = INFO_HASH_LENGTH + 4;
     static final int B_COUNT = 0;
     static final int B_ENTRIES = 4;
-    static final int BLOCK_ENTRY_BYTES = 1728; // 48 x 36 = 36 x 48
+    static final int BLOCK_ENTRY_BYTES = 1728; // 72 x 24 = 48 x 36: whole entries of both families
     static final int BLOCK_LENGTH = B_ENTRIES + BLOCK_ENTRY_BYTES;
     static final int MAX_BLOCKS = 1 << 24;
 
@@ -220,7 +232,7 @@ final class StoreLayout {
             byte[] address,
             int addressLength,
             int port,
-            byte[] peerId,
+            long peerIdHash,
             int lastSeen,
             int keyHash,
             int flags) {
@@ -228,21 +240,16 @@ final class StoreLayout {
         b[off + addressLength] = (byte) (port >>> 8);
         b[off + addressLength + 1] = (byte) port;
         int t = off + addressLength + 2;
-        System.arraycopy(peerId, 0, b, t + E_PEER_ID, PEER_ID_LENGTH);
+        putLong(b, t + E_PEER_ID_HASH, peerIdHash);
         putInt(b, t + E_LAST_SEEN, lastSeen);
         putInt(b, t + E_KEY_HASH, keyHash);
         b[t + E_FLAGS] = (byte) flags;
         b[t + E_FLAGS + 1] = 0;
     }
 
-    static boolean idEquals(byte[] b, int off, int wireLength, byte[] peerId) {
-        int p = off + wireLength + E_PEER_ID;
-        for (int i = 0; i < PEER_ID_LENGTH; i++) {
-            if (b[p + i] != peerId[i]) {
-                return false;
-            }
-        }
-        return true;
+    /** The entry's {@link #peerIdHash}: its identity and its block placement. */
+    static long idHash(byte[] b, int off, int wireLength) {
+        return getLong(b, off + wireLength + E_PEER_ID_HASH);
     }
 
     static int lastSeen(byte[] b, int off, int wireLength) {
@@ -304,7 +311,11 @@ final class StoreLayout {
         return b >= blocks ? (int) (hash & ((1L << level) - 1)) : b;
     }
 
-    /** Seeded 64-bit hash of a peer_id (for block placement only; identity compares all 20 bytes). */
+    /**
+     * Seeded 64-bit hash of the 20-byte peer_id at {@code off}: a peer's identity in the store and its block placement
+     * (format 3). The seed is the store's secret (its format file), so the hash is stable across restarts and a
+     * client cannot craft a peer_id that collides with another peer's.
+     */
     static long peerIdHash(byte[] b, int off, long seed) {
         long h = seed;
         h = mix(h ^ getLong(b, off));

@@ -19,20 +19,20 @@ public interface SwarmStore extends AutoCloseable {
     /** Both families: an HTTP answer ({@code peers} and {@code peers6}, BEP 7; or the dictionary model). */
     int BOTH_FAMILIES = FAMILY_V4 | FAMILY_V6;
 
-    /** {@link #announce(AnnounceRequest, byte[], int, int, int, boolean, long, AnnounceResponse)} for both families. */
+    /** {@link #announce(AnnounceRequest, byte[], int, int, int, long, AnnounceResponse)} for both families. */
     default FailureReason announce(
             AnnounceRequest request,
             byte[] address,
             int addressLength,
             int numWant,
-            boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out) {
-        return announce(request, address, addressLength, numWant, BOTH_FAMILIES, wantPeerIds, nowMillis, out);
+        return announce(request, address, addressLength, numWant, BOTH_FAMILIES, nowMillis, out);
     }
 
     /**
-     * Applies one announce and fills {@code out} with the swarm's counts and up to {@code numWant} other peers.
+     * Applies one announce and fills {@code out} with the swarm's counts and up to {@code numWant} other peers, each
+     * in compact wire form (the store keeps no peer_id: a {@code compact=0} answer lists {@code ip} and {@code port}).
      *
      * @param address the peer's address as the tracker sees it, 4 (IPv4) or 16 (IPv6, never v4-mapped) bytes
      * @param addressLength 4 or 16
@@ -40,7 +40,6 @@ public interface SwarmStore extends AutoCloseable {
      * @param families the address families the answer can carry ({@link #FAMILY_V4}, {@link #FAMILY_V6}, or both):
      *     peers are chosen from these only, so numWant is not spent on peers the answer would drop (a BEP 15 answer
      *     carries the family of the socket it is sent on)
-     * @param wantPeerIds fill {@code out.peerIds4/peerIds6} too (the BEP 3 dictionary model)
      * @return {@code null} on success, or the failure to answer with (the store's state is unchanged)
      */
     FailureReason announce(
@@ -49,7 +48,6 @@ public interface SwarmStore extends AutoCloseable {
             int addressLength,
             int numWant,
             int families,
-            boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out);
 

@@ -229,7 +229,7 @@ public final class UdpTracker implements AutoCloseable {
         // BEP 15: the answer carries the socket's family only, so numwant is filled from that family alone
         int family = v6 ? SwarmStore.FAMILY_V6 : SwarmStore.FAMILY_V4;
         FailureReason failure =
-                store.announce(a, peerAddress, peerAddressLength, numWant, family, false, nowMillis, loop.response);
+                store.announce(a, peerAddress, peerAddressLength, numWant, family, nowMillis, loop.response);
         if (failure != null) {
             fail(ch, loop, source, failure, Integer.MAX_VALUE);
             return;

@@ -2,7 +2,6 @@ package dev.hayate.http;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -236,22 +235,23 @@ class TrackerHttpTest {
     }
 
     @Test
-    void shouldServeTheDictionaryModelWhenCompactIsZero() throws Exception {
+    void shouldServeTheDictionaryModelWithoutPeerIdsWhenCompactIsZero() throws Exception {
+        // The store keeps a 64-bit hash of each peer_id, not the id: a compact=0 answer is BEP 23's no_peer_id form,
+        // a list of {ip, port} dictionaries, whether or not the client sent no_peer_id=1.
         byte[] hash = newHash();
         try (RawHttpClient c = new RawHttpClient(v4)) {
             decode(c.get(announce(hash, peerId(1), 6881, 0, "")));
-            Map<String, Object> d = decode(c.get(announce(hash, peerId(2), 6882, 10, "&compact=0")));
-            List<?> peers = (List<?>) d.get("peers");
-            assertEquals(1, peers.size());
-            @SuppressWarnings("unchecked")
-            Map<String, Object> p = (Map<String, Object>) peers.get(0);
-            assertEquals("127.0.0.1", new String((byte[]) p.get("ip"), StandardCharsets.ISO_8859_1));
-            assertEquals(6881L, p.get("port"));
-            assertArrayEquals(peerId(1), (byte[]) p.get("peer id"));
-            Map<String, Object> noId = decode(c.get(announce(hash, peerId(2), 6882, 10, "&compact=0&no_peer_id=1")));
-            @SuppressWarnings("unchecked")
-            Map<String, Object> p2 = (Map<String, Object>) ((List<?>) noId.get("peers")).get(0);
-            assertFalse(p2.containsKey("peer id"));
+            for (String extra : List.of("&compact=0", "&compact=0&no_peer_id=1", "&compact=0&no_peer_id=0")) {
+                Map<String, Object> d = decode(c.get(announce(hash, peerId(2), 6882, 10, extra)));
+                assertNull(d.get("peers6"), extra);
+                List<?> peers = (List<?>) d.get("peers");
+                assertEquals(1, peers.size(), extra);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> p = (Map<String, Object>) peers.get(0);
+                assertEquals(List.of("ip", "port"), List.copyOf(p.keySet()), extra);
+                assertEquals("127.0.0.1", new String((byte[]) p.get("ip"), StandardCharsets.ISO_8859_1));
+                assertEquals(6881L, p.get("port"));
+            }
         }
     }
 

@@ -32,22 +32,16 @@ class BencodeWriterFuzzTest {
         r.peers6Count = data.consumeInt(0, MAX_PEERS - r.peers4Count);
         byte[] p4 = QueryScannerFuzzTest.bytes(data, r.peers4Count * 6);
         byte[] p6 = QueryScannerFuzzTest.bytes(data, r.peers6Count * 18);
-        byte[] ids4 = QueryScannerFuzzTest.bytes(data, r.peers4Count * 20);
-        byte[] ids6 = QueryScannerFuzzTest.bytes(data, r.peers6Count * 20);
         System.arraycopy(p4, 0, r.peers4, 0, p4.length);
         System.arraycopy(p6, 0, r.peers6, 0, p6.length);
-        System.arraycopy(ids4, 0, r.peerIds4, 0, ids4.length);
-        System.arraycopy(ids6, 0, r.peerIds6, 0, ids6.length);
         int interval = data.consumeInt(0, Integer.MAX_VALUE);
         int minInterval = data.consumeInt(0, Integer.MAX_VALUE);
         boolean compact = data.consumeBoolean();
-        boolean noPeerId = data.consumeBoolean();
         int externalLength = data.pickValue(new int[] {0, 4, 16});
         byte[] external = QueryScannerFuzzTest.bytes(data, 16);
 
         byte[] out = new byte[BencodeWriter.maxAnnounceLength(MAX_PEERS) + 8];
-        int end = BencodeWriter.writeAnnounce(
-                r, interval, minInterval, compact, noPeerId, external, externalLength, out, 4);
+        int end = BencodeWriter.writeAnnounce(r, interval, minInterval, compact, external, externalLength, out, 4);
         assertTrue(end - 4 <= BencodeWriter.maxAnnounceLength(MAX_PEERS));
         Map<String, Object> d = Bencode.dict(Bencode.decode(out, 4, end - 4));
 
@@ -92,12 +86,7 @@ class BencodeWriterFuzzTest {
             assertArrayEquals(Arrays.copyOf(compactPeer, addressLength), address);
             int port = ((compactPeer[addressLength] & 0xFF) << 8) | (compactPeer[addressLength + 1] & 0xFF);
             assertEquals((long) port, peer.get("port"));
-            if (noPeerId) {
-                assertTrue(!peer.containsKey("peer id"));
-            } else {
-                byte[] ids = v4 ? ids4 : ids6;
-                assertArrayEquals(Arrays.copyOfRange(ids, k * 20, k * 20 + 20), (byte[]) peer.get("peer id"));
-            }
+            assertEquals(2, peer.size(), "ip and port only (BEP 23's no_peer_id form)");
         }
     }
 

@@ -37,7 +37,7 @@ class BencodeWriterTest {
         r.downloaded = 123456;
         byte[] external = InetAddress.getByName("203.0.113.9").getAddress();
 
-        int end = BencodeWriter.writeAnnounce(r, 1800, 900, true, false, external, 4, out, 0);
+        int end = BencodeWriter.writeAnnounce(r, 1800, 900, true, external, 4, out, 0);
         Map<String, Object> d = dict(Bencode.decode(out, 0, end));
 
         assertEquals(
@@ -64,7 +64,7 @@ class BencodeWriterTest {
     @Test
     void shouldWriteEmptyPeersAndNoPeers6WhenSwarmIsEmpty() {
         AnnounceResponse r = new AnnounceResponse(MAX_PEERS);
-        int end = BencodeWriter.writeAnnounce(r, 60, 30, true, true, NO_IP, 0, out, 0);
+        int end = BencodeWriter.writeAnnounce(r, 60, 30, true, NO_IP, 0, out, 0);
         String text = new String(out, 0, end, StandardCharsets.ISO_8859_1);
         assertEquals("d8:completei0e10:downloadedi0e10:incompletei0e8:intervali60e12:min intervali30e5:peers0:e", text);
     }
@@ -73,7 +73,7 @@ class BencodeWriterTest {
     void shouldWriteSixteenByteExternalIpWhenRequesterIsIpv6() throws UnknownHostException {
         AnnounceResponse r = response(0, 1);
         byte[] external = InetAddress.getByName("2001:db8::42").getAddress();
-        int end = BencodeWriter.writeAnnounce(r, 60, 30, true, false, external, 16, out, 0);
+        int end = BencodeWriter.writeAnnounce(r, 60, 30, true, external, 16, out, 0);
         Map<String, Object> d = dict(Bencode.decode(out, 0, end));
         assertArrayEquals(external, (byte[]) d.get("external ip"));
         assertArrayEquals(new byte[0], (byte[]) d.get("peers"));
@@ -84,7 +84,7 @@ class BencodeWriterTest {
     void shouldWriteAtOffsetAndTouchNothingElseWhenOffsetIsNonZero() {
         AnnounceResponse r = response(2, 0);
         Arrays.fill(out, (byte) 0x5A);
-        int end = BencodeWriter.writeAnnounce(r, 60, 30, true, false, NO_IP, 0, out, 17);
+        int end = BencodeWriter.writeAnnounce(r, 60, 30, true, NO_IP, 0, out, 17);
         for (int i = 0; i < 17; i++) {
             assertEquals(0x5A, out[i]);
         }
@@ -96,9 +96,9 @@ class BencodeWriterTest {
     // ---- announce, dictionary model (BEP 3) ----
 
     @Test
-    void shouldListBothFamiliesWithPeerIdsWhenNotCompact() throws UnknownHostException {
+    void shouldListBothFamiliesAsIpAndPortWhenNotCompact() throws UnknownHostException {
         AnnounceResponse r = response(3, 2);
-        int end = BencodeWriter.writeAnnounce(r, 60, 30, false, false, NO_IP, 0, out, 0);
+        int end = BencodeWriter.writeAnnounce(r, 60, 30, false, NO_IP, 0, out, 0);
         Map<String, Object> d = dict(Bencode.decode(out, 0, end));
 
         assertFalse(d.containsKey("peers6"), "the dictionary model lists every family under peers");
@@ -106,7 +106,8 @@ class BencodeWriterTest {
         assertEquals(5, peers.size());
         for (int i = 0; i < 5; i++) {
             Map<String, Object> peer = dict(peers.get(i));
-            assertEquals(List.of("ip", "peer id", "port"), new ArrayList<>(peer.keySet()));
+            // BEP 23's no_peer_id form: the store keeps a hash of each peer_id, not the id
+            assertEquals(List.of("ip", "port"), new ArrayList<>(peer.keySet()));
             boolean v4 = i < 3;
             int k = v4 ? i : i - 3;
             byte[] compact = v4
@@ -117,17 +118,6 @@ class BencodeWriterTest {
                     address, InetAddress.getByName(string(peer.get("ip"))).getAddress());
             int port = ((compact[compact.length - 2] & 0xFF) << 8) | (compact[compact.length - 1] & 0xFF);
             assertEquals((long) port, peer.get("port"));
-            byte[] ids = v4 ? r.peerIds4 : r.peerIds6;
-            assertArrayEquals(Arrays.copyOfRange(ids, k * 20, k * 20 + 20), (byte[]) peer.get("peer id"));
-        }
-    }
-
-    @Test
-    void shouldLeaveOutPeerIdWhenNoPeerIdIsAsked() {
-        AnnounceResponse r = response(1, 1);
-        int end = BencodeWriter.writeAnnounce(r, 60, 30, false, true, NO_IP, 0, out, 0);
-        for (Object peer : list(dict(Bencode.decode(out, 0, end)).get("peers"))) {
-            assertEquals(List.of("ip", "port"), new ArrayList<>(dict(peer).keySet()));
         }
     }
 
@@ -137,7 +127,7 @@ class BencodeWriterTest {
         byte[] peer = {(byte) 255, 0, 10, 1, (byte) 0xFF, (byte) 0xFF};
         System.arraycopy(peer, 0, r.peers4, 0, 6);
         r.peers4Count = 1;
-        int end = BencodeWriter.writeAnnounce(r, 60, 30, false, true, NO_IP, 0, out, 0);
+        int end = BencodeWriter.writeAnnounce(r, 60, 30, false, NO_IP, 0, out, 0);
         Map<String, Object> p =
                 dict(list(dict(Bencode.decode(out, 0, end)).get("peers")).get(0));
         assertEquals("255.0.10.1", string(p.get("ip")));
@@ -150,7 +140,7 @@ class BencodeWriterTest {
         r.peers4Count = 1;
         r.peers6Count = 1;
         r.peers6[17] = 7;
-        int end = BencodeWriter.writeAnnounce(r, 60, 30, false, true, NO_IP, 0, out, 0);
+        int end = BencodeWriter.writeAnnounce(r, 60, 30, false, NO_IP, 0, out, 0);
         String text = new String(out, 0, end, StandardCharsets.ISO_8859_1);
         assertTrue(text.contains("5:peersld2:ip7:0.0.0.04:porti0eed2:ip2:::4:porti7eee"), text);
         Bencode.decode(out, 0, end);
@@ -288,8 +278,6 @@ class BencodeWriterTest {
         AnnounceResponse r = new AnnounceResponse(maxPeers);
         Arrays.fill(r.peers4, (byte) 0xFF);
         Arrays.fill(r.peers6, (byte) 0xFF);
-        Arrays.fill(r.peerIds4, (byte) 'x');
-        Arrays.fill(r.peerIds6, (byte) 'y');
         r.peers4Count = maxPeers;
         r.peers6Count = maxPeers;
         r.complete = Integer.MIN_VALUE;
@@ -300,7 +288,7 @@ class BencodeWriterTest {
         for (boolean compact : new boolean[] {true, false}) {
             byte[] exact = new byte[bound];
             int end = BencodeWriter.writeAnnounce(
-                    r, Integer.MIN_VALUE, Integer.MIN_VALUE, compact, false, external, 16, exact, 0);
+                    r, Integer.MIN_VALUE, Integer.MIN_VALUE, compact, external, 16, exact, 0);
             assertTrue(end <= bound);
             Bencode.decode(exact, 0, end);
         }
@@ -397,14 +385,12 @@ class BencodeWriterTest {
 
     // ---- helpers ----
 
-    /** A response with random compact peers and ids; IPv6 peers have zero runs so text compression is exercised. */
+    /** A response with random compact peers; IPv6 peers have zero runs so text compression is exercised. */
     private static AnnounceResponse response(int v4, int v6) {
         Random random = new Random(v4 * 31L + v6);
         AnnounceResponse r = new AnnounceResponse(MAX_PEERS);
         random.nextBytes(r.peers4);
         random.nextBytes(r.peers6);
-        random.nextBytes(r.peerIds4);
-        random.nextBytes(r.peerIds6);
         for (int i = 0; i < v6; i++) {
             Arrays.fill(r.peers6, i * 18 + 4, i * 18 + 10, (byte) 0);
         }

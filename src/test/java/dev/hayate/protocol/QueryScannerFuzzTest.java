@@ -113,7 +113,6 @@ class QueryScannerFuzzTest {
         assertSame(event, announce.event, query);
         assertEquals(numWant, announce.numWant, query);
         assertEquals(compact, announce.compact, query);
-        assertEquals(noPeerId, announce.noPeerId, query);
         assertEquals(key != null, announce.hasKey, query);
         if (key != null) {
             assertEquals(QueryScannerTest.fnv1a(key), announce.key, query);

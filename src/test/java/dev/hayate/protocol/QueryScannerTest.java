@@ -94,7 +94,6 @@ class QueryScannerTest {
         String numWant = raw.get("numwant");
         assertEquals(numWant == null ? AnnounceRequest.NUM_WANT_DEFAULT : Integer.parseInt(numWant), request.numWant);
         assertEquals(!"0".equals(raw.get("compact")), request.compact);
-        assertEquals("1".equals(raw.get("no_peer_id")), request.noPeerId);
         assertTrue(raw.containsKey("key"), "every captured client sends key");
         assertTrue(request.hasKey);
         assertEquals(fnv1a(urlDecode(raw.get("key"))), request.key);
@@ -137,7 +136,6 @@ class QueryScannerTest {
         assertSame(AnnounceEvent.NONE, request.event);
         assertEquals(AnnounceRequest.NUM_WANT_DEFAULT, request.numWant);
         assertTrue(request.compact);
-        assertFalse(request.noPeerId);
         assertFalse(request.hasKey);
         assertEquals(0, request.ipLength);
     }
@@ -152,7 +150,6 @@ class QueryScannerTest {
         assertEquals(AnnounceRequest.LEFT_UNKNOWN, request.left);
         assertEquals(AnnounceRequest.NUM_WANT_DEFAULT, request.numWant);
         assertTrue(request.compact);
-        assertFalse(request.noPeerId);
         assertFalse(request.hasKey);
         assertSame(AnnounceEvent.NONE, request.event);
         assertEquals(0, request.ipLength);
@@ -240,16 +237,14 @@ class QueryScannerTest {
     }
 
     @Test
-    void shouldReadCompactAndNoPeerIdWhenValuesVary() {
+    void shouldReadCompactAndAcceptNoPeerIdWhenValuesVary() {
+        // no_peer_id (BEP 23) is accepted with any value and changes nothing: no answer carries peer ids
         assertNull(scanner.scanAnnounce(VALID + "&compact=0&no_peer_id=1", request));
         assertFalse(request.compact);
-        assertTrue(request.noPeerId);
         assertNull(scanner.scanAnnounce(VALID + "&compact=&no_peer_id=0", request));
         assertTrue(request.compact);
-        assertFalse(request.noPeerId);
-        assertNull(scanner.scanAnnounce(VALID + "&compact=yes&no_peer_id=true", request));
+        assertNull(scanner.scanAnnounce(VALID + "&compact=yes&no_peer_id=true&no_peer_id=1", request));
         assertTrue(request.compact);
-        assertFalse(request.noPeerId);
     }
 
     @Test
@@ -463,7 +458,6 @@ class QueryScannerTest {
             assertSame(expectedEvent, request.event, query);
             assertEquals(numWant == null ? AnnounceRequest.NUM_WANT_DEFAULT : numWant, request.numWant, query);
             assertEquals(!"0".equals(compact), request.compact, query);
-            assertEquals("1".equals(noPeerId), request.noPeerId, query);
             assertEquals(key != null, request.hasKey, query);
             if (key != null) {
                 assertEquals(fnv1a(key), request.key, query);

@@ -94,7 +94,7 @@ final class Announces {
     }
 
     FailureReason send(int numWant) {
-        return store.announce(request, address, addressLength, numWant, true, now, response);
+        return store.announce(request, address, addressLength, numWant, now, response);
     }
 
     FailureReason send() {
@@ -103,7 +103,7 @@ final class Announces {
 
     /** An announce whose answer can carry only {@code families} ({@link SwarmStore#FAMILY_V4} etc.). */
     FailureReason sendFor(int families, int numWant) {
-        return store.announce(request, address, addressLength, numWant, families, true, now, response);
+        return store.announce(request, address, addressLength, numWant, families, now, response);
     }
 
     /** Ports of the returned IPv4 peers. */

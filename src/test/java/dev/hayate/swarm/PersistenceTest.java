@@ -13,11 +13,20 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class PersistenceTest {
     static final long NOW = 1_000_000L;
@@ -195,12 +204,70 @@ class PersistenceTest {
         assertTrue(e.getMessage().contains("delete peers.dat, swarms.dat, pages.dat"), e.getMessage());
     }
 
-    @Test
-    void shouldRefuseStoreWhenItsFormatFileNamesAnotherVersion() throws Exception {
-        Files.writeString(dir.resolve(ChronicleSwarmStore.FORMAT_FILE), "hayate-swarm-store 3\nseed 1\n");
+    /**
+     * {@code format2-store.zip} is a real format-2 store directory ({@code store.format}, {@code swarms-v2.dat},
+     * {@code blocks-v2.dat}: one swarm of three peers with their 20-byte peer_ids), written and closed by the
+     * format-2 code (main at 4b55fb4, {@code ChronicleSwarmStore.open} and {@code announce}), not by this version.
+     */
+    static void unzipFormat2Store(Path into) throws Exception {
+        try (ZipInputStream zip = new ZipInputStream(PersistenceTest.class.getResourceAsStream("format2-store.zip"))) {
+            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                Files.copy(zip, into.resolve(e.getName()));
+            }
+        }
+    }
+
+    /** Every file of a directory and a digest of its bytes. */
+    static Map<String, String> digests(Path dir) throws Exception {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                byte[] d = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f));
+                out.put(f.getFileName().toString(), HexFormat.of().formatHex(d));
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void shouldRefuseAndLeaveUntouchedAFormatTwoStoreWhenOpened(boolean killed) throws Exception {
+        unzipFormat2Store(dir);
+        assertTrue(Files.readString(dir.resolve("store.format")).startsWith("hayate-swarm-store 2\nseed "));
+        if (killed) {
+            Files.write(dir.resolve(ChronicleSwarmStore.OPEN_MARKER), new byte[0]); // a format-2 run killed -9
+        }
+        Map<String, String> before = digests(dir);
         IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(
                 IllegalStateException.class, () -> ChronicleSwarmStore.open(options(dir)));
-        assertTrue(e.getMessage().contains("hayate-swarm-store 3"), e.getMessage());
+        String m = e.getMessage();
+        assertTrue(m.contains(dir.toString()), m);
+        assertTrue(m.contains("hayate-swarm-store 2"), m);
+        assertTrue(m.contains("reads format 3"), m);
+        assertTrue(m.contains("To start fresh"), m);
+        assertTrue(m.contains("delete store.format, swarms-v2.dat, blocks-v2.dat and hayate.open"), m);
+        assertEquals(before, digests(dir), "a refused store is neither read, recovered nor written");
+    }
+
+    @Test
+    void shouldRefuseFormatTwoFilesWhenTheFormatFileIsMissing() throws Exception {
+        unzipFormat2Store(dir);
+        Files.delete(dir.resolve("store.format"));
+        Map<String, String> before = digests(dir);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalStateException.class, () -> ChronicleSwarmStore.open(options(dir)));
+        assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("but no store.format"), e.getMessage());
+        assertTrue(e.getMessage().contains("To start fresh"), e.getMessage());
+        assertEquals(before, digests(dir));
+    }
+
+    @Test
+    void shouldRefuseStoreWhenItsFormatFileNamesAnotherVersion() throws Exception {
+        Files.writeString(dir.resolve(ChronicleSwarmStore.FORMAT_FILE), "hayate-swarm-store 4\nseed 1\n");
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalStateException.class, () -> ChronicleSwarmStore.open(options(dir)));
+        assertTrue(e.getMessage().contains("hayate-swarm-store 4"), e.getMessage());
         assertTrue(e.getMessage().contains("To start fresh"), e.getMessage());
     }
 }

@@ -73,7 +73,7 @@ public final class ChurnSoak {
                 address[3] = (byte) id;
                 req.port = 1024 + (int) (id % 60_000);
                 req.left = (id % 10) < 3 ? 0 : 1;
-                if (store.announce(req, address, 4, 50, false, now, res) != null) {
+                if (store.announce(req, address, 4, 50, now, res) != null) {
                     full++;
                 }
             }

@@ -47,7 +47,6 @@ public class BencodeWriterBenchmark {
             response.downloaded = 56;
             response.peers4Count = peers;
             r.nextBytes(response.peers4);
-            r.nextBytes(response.peerIds4);
         }
     }
 
@@ -79,17 +78,17 @@ public class BencodeWriterBenchmark {
 
     @Benchmark
     public int announceCompact(Sized s) {
-        return BencodeWriter.writeAnnounce(s.response, 1800, 900, true, true, externalIp, 4, out, 0);
+        return BencodeWriter.writeAnnounce(s.response, 1800, 900, true, externalIp, 4, out, 0);
     }
 
     @Benchmark
     public int announcePeers6() {
-        return BencodeWriter.writeAnnounce(mixed, 1800, 900, true, true, externalIp, 4, out, 0);
+        return BencodeWriter.writeAnnounce(mixed, 1800, 900, true, externalIp, 4, out, 0);
     }
 
     @Benchmark
     public int announceDictionaryModel(Sized s) {
-        return BencodeWriter.writeAnnounce(s.response, 1800, 900, false, false, externalIp, 4, out, 0);
+        return BencodeWriter.writeAnnounce(s.response, 1800, 900, false, externalIp, 4, out, 0);
     }
 
     @Benchmark

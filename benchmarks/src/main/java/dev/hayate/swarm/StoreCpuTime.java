@@ -30,7 +30,7 @@ public final class StoreCpuTime {
                 int i = c.next++ & (c.torrentPicks.length - 1);
                 s.describe(c.request, c.address, c.torrentPicks[i], c.peerPicks[i]);
                 c.request.event = AnnounceEvent.NONE;
-                s.store.announce(c.request, c.address, 4, 50, false, System.currentTimeMillis(), c.response);
+                s.store.announce(c.request, c.address, 4, 50, System.currentTimeMillis(), c.response);
                 sink += c.response.peers4Count;
             }
             long cpu = mx.getCurrentThreadCpuTime() - cpu0;

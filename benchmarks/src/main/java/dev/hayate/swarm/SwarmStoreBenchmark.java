@@ -124,7 +124,7 @@ public class SwarmStoreBenchmark {
                 for (int p = 0; p < n; p++) {
                     describe(req, address, t, p);
                     seeders += req.left == 0 ? 1 : 0;
-                    if (store.announce(req, address, 4, 0, false, now, res) != null) {
+                    if (store.announce(req, address, 4, 0, now, res) != null) {
                         throw new IllegalStateException("fill failed at torrent " + t);
                     }
                 }
@@ -139,12 +139,12 @@ public class SwarmStoreBenchmark {
             }
             // Leechers and seeders of the top swarm get full answers of the other kinds.
             describe(req, address, 0, 1);
-            store.announce(req, address, 4, NUM_WANT, false, now, res);
+            store.announce(req, address, 4, NUM_WANT, now, res);
             if (res.peers4Count != NUM_WANT || res.complete == 0 || res.incomplete == 0) {
                 throw new IllegalStateException("top swarm leecher got " + res.peers4Count + " peers");
             }
             describe(req, address, 0, 0);
-            store.announce(req, address, 4, NUM_WANT, false, now, res);
+            store.announce(req, address, 4, NUM_WANT, now, res);
             if (res.peers4Count != NUM_WANT) {
                 throw new IllegalStateException("top swarm seeder got " + res.peers4Count + " peers");
             }
@@ -210,7 +210,7 @@ public class SwarmStoreBenchmark {
         int i = c.next++ & (c.torrentPicks.length - 1);
         s.describe(c.request, c.address, c.torrentPicks[i], c.peerPicks[i]);
         c.request.event = AnnounceEvent.NONE;
-        s.store.announce(c.request, c.address, 4, NUM_WANT, false, System.currentTimeMillis(), c.response);
+        s.store.announce(c.request, c.address, 4, NUM_WANT, System.currentTimeMillis(), c.response);
         return c.response.peers4Count;
     }
 

@@ -66,7 +66,7 @@ public class SwarmSweepBenchmark {
             address[3] = (byte) i;
             req.port = 1024 + (i % 60_000);
             req.left = i % 10 < 3 ? 0 : 1;
-            store.announce(req, address, 4, 0, false, filledAt, res);
+            store.announce(req, address, 4, 0, filledAt, res);
         }
     }
 

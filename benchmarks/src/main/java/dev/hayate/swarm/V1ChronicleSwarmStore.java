@@ -228,7 +228,6 @@ public final class V1ChronicleSwarmStore implements SwarmStore {
             int addressLength,
             int numWant,
             int families,
-            boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out) {
         if (families != BOTH_FAMILIES) {
@@ -243,7 +242,7 @@ public final class V1ChronicleSwarmStore implements SwarmStore {
         Scratch s = scratch.get();
         peerKey(s.peerKey, request.infoHash, 0, request.peerId, 0);
         synchronized (stripeOf(request.infoHash, 0)) {
-            return announceLocked(s, request, address, addressLength, want, wantPeerIds, nowMillis, out);
+            return announceLocked(s, request, address, addressLength, want, nowMillis, out);
         }
     }
 
@@ -253,7 +252,6 @@ public final class V1ChronicleSwarmStore implements SwarmStore {
             byte[] address,
             int addressLength,
             int numWant,
-            boolean wantPeerIds,
             long nowMillis,
             AnnounceResponse out) {
         byte[] ih = req.infoHash;
@@ -276,7 +274,7 @@ public final class V1ChronicleSwarmStore implements SwarmStore {
         }
         boolean seeder = req.left == 0;
         if (numWant > 0) {
-            select(s, ih, seeder, exists ? recList(rec) : -1, exists ? recSlot(rec) : -1, numWant, wantPeerIds, out);
+            select(s, ih, seeder, exists ? recList(rec) : -1, exists ? recSlot(rec) : -1, numWant, out);
         }
         int newList = listOf(addressLength, seeder);
         int keyFlag = req.hasKey ? FLAG_HAS_KEY : 0;
@@ -465,7 +463,6 @@ public final class V1ChronicleSwarmStore implements SwarmStore {
             int selfList,
             int selfSlot,
             int numWant,
-            boolean wantPeerIds,
             AnnounceResponse out) {
         byte[] hdr = s.hdr;
         int[] avail = s.avail;
@@ -520,19 +517,9 @@ public final class V1ChronicleSwarmStore implements SwarmStore {
                     }
                     int base = (pos % PAGE_ENTRIES) * ENTRY_LENGTH;
                     if (v6) {
-                        int i = out.peers6Count++;
-                        System.arraycopy(s.page, base, out.peers6, i * wireLength, wireLength);
-                        if (wantPeerIds) {
-                            int from = base + ENTRY_PEER_ID_OFFSET;
-                            System.arraycopy(s.page, from, out.peerIds6, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
-                        }
+                        System.arraycopy(s.page, base, out.peers6, out.peers6Count++ * wireLength, wireLength);
                     } else {
-                        int i = out.peers4Count++;
-                        System.arraycopy(s.page, base, out.peers4, i * wireLength, wireLength);
-                        if (wantPeerIds) {
-                            int from = base + ENTRY_PEER_ID_OFFSET;
-                            System.arraycopy(s.page, from, out.peerIds4, i * PEER_ID_LENGTH, PEER_ID_LENGTH);
-                        }
+                        System.arraycopy(s.page, base, out.peers4, out.peers4Count++ * wireLength, wireLength);
                     }
                     q--;
                 }

@@ -6,6 +6,7 @@
 #                or, with HAYATE_VIA_LAUNCHER=1, the release: target/hayate/bin/hayate (its own runtime, conf/jvm.options,
 #                then $HAYATE_JAVA_OPTS; conf/tracker.properties holds the built-in defaults) with the same arguments
 #                HAYATE_ADMIN_PORT=16974: its admin listener (127.0.0.1, /metrics), read to check runs for failures
+#                HAYATE_ENV: NAME=VALUE words put in hayate's environment (e.g. MALLOC_ARENA_MAX=8), either way
 #   ceiling      CEILING_PORT=16970 java $CEILING_JAVA_OPTS -cp benchmarks/target/benchmarks.jar dev.hayate.bench.FixedBodyServer
 #   opentracker  OT_PORT=16971      opentracker -f <generated conf> (whitelist = gen-hashes.py $TORRENTS)
 #   floor        FLOOR_PORT=16972   java $CEILING_JAVA_OPTS -cp benchmarks/target/benchmarks.jar dev.hayate.bench.NioFloorServer
@@ -28,6 +29,7 @@ TORRENTS=${TORRENTS:-100000}
 HAYATE_JAVA_OPTS=${HAYATE_JAVA_OPTS:--Xms256m -Xmx256m}
 CEILING_JAVA_OPTS=${CEILING_JAVA_OPTS:--Xms256m -Xmx256m}
 HAYATE_ARGS=${HAYATE_ARGS:-}
+HAYATE_ENV=${HAYATE_ENV:-}
 if [[ -n "${JAVA_HOME:-}" ]]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=$(command -v java); fi
 
 WORK=$(mktemp -d /tmp/hayate-bench.XXXXXX)
@@ -116,10 +118,11 @@ start_target() {
       # Run in an empty directory so no ./tracker.properties is picked up: the built-in defaults apply, except the
       # admin listener's port (kept off a Hayate the user may run on the default 6970).
       port_free "$HAYATE_ADMIN_PORT" || die "127.0.0.1:$HAYATE_ADMIN_PORT (hayate's admin) is in use; set HAYATE_ADMIN_PORT"
-      local run=("$JAVA" $HAYATE_JAVA_OPTS -jar "$HAYATE_JAR") # shellcheck disable=SC2206
+      # env execs what follows: the PID stays the JVM's
+      local run=(env $HAYATE_ENV "$JAVA" $HAYATE_JAVA_OPTS -jar "$HAYATE_JAR") # shellcheck disable=SC2206
       if [[ $HAYATE_VIA_LAUNCHER == 1 ]]; then
         [[ -x $HAYATE_LAUNCHER ]] || die "missing $HAYATE_LAUNCHER: build it at the top with 'mvn -q package -DskipTests'"
-        run=(env HAYATE_JAVA_OPTS="$HAYATE_JAVA_OPTS" "$HAYATE_LAUNCHER") # exec chain: the PID stays the JVM's
+        run=(env $HAYATE_ENV HAYATE_JAVA_OPTS="$HAYATE_JAVA_OPTS" "$HAYATE_LAUNCHER") # exec chain: the PID stays the JVM's
       fi
       # shellcheck disable=SC2086
       spawn "$dir" "$dir/server.log" "${run[@]}" \

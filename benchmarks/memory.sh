@@ -10,11 +10,15 @@
 #   JVM_OPTS="-Xms256m -Xmx256m -XX:+UseSerialGC" TARGETS=hayate benchmarks/memory.sh
 #   NMT=1 JVM_OPTS=readme STORES=memory TARGETS=hayate benchmarks/memory.sh   # + the JVM's own native memory
 #   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 benchmarks/memory.sh
+#   JVM_OPTS="readme|readme MALLOC_ARENA_MAX=8 -Xmn32m" STORES=memory benchmarks/memory.sh   # env words, later flags
+#   JAVA_HOME=$J25 HAYATE_LAUNCHER=/tmp/hayate-jdk25/bin/hayate JVM_OPTS=readme benchmarks/memory.sh  # another tree
 #
 # JVM_OPTS: '|'-separated flag sets, one Hayate run each. The word "readme" stands for the README's quick-start run
 # command, the release launcher target/hayate/bin/hayate (its own jlink runtime with the flags of conf/jvm.options,
 # so what is measured is what is shipped); other flags in the same set are added through HAYATE_JAVA_OPTS. A set
-# without "readme" runs `java FLAGS -jar target/hayate.jar` on the JDK of JAVA_HOME or PATH. Default:
+# without "readme" runs `java FLAGS -jar target/hayate.jar` on the JDK of JAVA_HOME or PATH. Words of the form
+# NAME=VALUE (upper case) go into the tracker's environment instead (e.g. MALLOC_ARENA_MAX=8). HAYATE_LAUNCHER points
+# "readme" at another release tree (e.g. one built by JDK 25; set JAVA_HOME to that JDK for jcmd). Default:
 # "readme|-XX:MaxRAM=2g": the README's command, and plain `java -jar` on a 2 GB machine (heap sized by the JVM).
 # NMT=1 adds -XX:NativeMemoryTracking=summary and prints `jcmd PID VM.native_memory summary` per category at idle
 # and filled (NMT's own bookkeeping adds a few MiB of RSS: compare RSS from runs without it).
@@ -104,7 +108,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
     if [[ $t == hayate ]]; then
       HAYATE_VIA_LAUNCHER=0
       [[ $jvm == *readme* ]] && HAYATE_VIA_LAUNCHER=1
-      HAYATE_JAVA_OPTS=$(xargs <<<"${jvm//readme/}") # the words besides "readme", trimmed
+      HAYATE_JAVA_OPTS= HAYATE_ENV=
+      for w in ${jvm//readme/}; do # the words besides "readme": NAME=VALUE into the environment, the rest flags
+        if [[ $w =~ ^[A-Z_][A-Z0-9_]*= ]]; then HAYATE_ENV+="${HAYATE_ENV:+ }$w"; else HAYATE_JAVA_OPTS+="${HAYATE_JAVA_OPTS:+ }$w"; fi
+      done
       [[ $NMT == 1 ]] && HAYATE_JAVA_OPTS="$HAYATE_JAVA_OPTS -XX:NativeMemoryTracking=summary"
       [[ $store == persist ]] && { mkdir -p "$WORK/store"; rm -rf "$WORK/store"/*; extra=(--store.path="$WORK/store"); }
     fi
@@ -115,6 +122,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     [[ $NMT == 1 && $t == hayate ]] && nmt "$run-idle" "$pid"
     label=${HAYATE_JAVA_OPTS:--}
     [[ $t == hayate && $HAYATE_VIA_LAUNCHER == 1 ]] && label="bin/hayate (conf/jvm.options)${HAYATE_JAVA_OPTS:+ + $HAYATE_JAVA_OPTS}"
+    [[ $t == hayate && -n $HAYATE_ENV ]] && label="$HAYATE_ENV $label"
     log "$t store=$store jvm=[$label]: RSS after start $(mb "$idle_kb") MiB; filling $FILL_TORRENTS x $PEERS_PER_TORRENT"
     rc=0
     out=$("$CLIENT_JAVA" -Xms256m -Xmx256m -cp "$BENCH_JAR" dev.hayate.bench.LoadClient mode=fill \
@@ -139,7 +147,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
       "$(mb "$idle_kb")" "$(mb "$rss")" "$(mb "$hwm")" "$(mb "$anon")" "$(mb "$file")" "$(mb "$shmem")" "$disk" \
       "$fill" "$checks" >>"$RESULTS"
     unset HAYATE_JAVA_OPTS
-    HAYATE_VIA_LAUNCHER=0
+    HAYATE_VIA_LAUNCHER=0 HAYATE_ENV=
   done
 done
 

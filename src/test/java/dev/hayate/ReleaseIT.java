@@ -303,6 +303,27 @@ class ReleaseIT {
                     "process_files_open_files")) {
                 assertTrue(metrics.body().contains(series), () -> series + " missing from /metrics");
             }
+
+            // conf/jvm.options bounds what the JVM keeps resident (README "JVM memory"): SerialGC with an 8 MiB young
+            // generation (eden at most 8 MiB, not the default third of the 96 MiB heap), and glibc's free memory
+            // trimmed by the JVM's own trimmer thread (-XX:TrimNativeHeapInterval; the kernel truncates thread names
+            // to 15 bytes).
+            Matcher eden = Pattern.compile("(?m)^jvm_memory_max_bytes\\{[^}]*id=\"Eden Space\"[^}]*\\} (\\S+)")
+                    .matcher(metrics.body());
+            assertTrue(eden.find(), "no SerialGC eden pool in /metrics: " + metrics.body());
+            double edenBytes = Double.parseDouble(eden.group(1));
+            assertTrue(
+                    edenBytes > 0 && edenBytes <= 8 * 1024 * 1024,
+                    () -> "eden max " + edenBytes + " B: -Xmn8m of conf/jvm.options not in effect");
+            List<String> threads = new ArrayList<>();
+            try (Stream<Path> tasks = Files.list(Path.of("/proc/" + p.pid() + "/task"))) {
+                for (Path task : tasks.toList()) {
+                    threads.add(Files.readString(task.resolve("comm")).strip());
+                }
+            }
+            assertTrue(
+                    threads.contains("Native Heap Tri"),
+                    () -> "no native heap trimmer thread (-XX:TrimNativeHeapInterval) among " + threads);
         } finally {
             int status = child.stop();
             assertEquals(143, status, "SIGTERM ends the JVM through its shutdown hook");

@@ -322,6 +322,23 @@ class QueryScannerTest {
         assertSame(expected, scanner.scanAnnounce(query, request));
     }
 
+    /**
+     * The scanner reuses one buffer for every query: a truncated escape at the end of a short query must not be
+     * completed by the bytes a longer, earlier query left behind it.
+     */
+    @Test
+    void shouldFailTruncatedEscapeWhenEarlierQueryWasLonger() {
+        for (String tail : new String[] {"&x=%", "&x=%4", "&x=%%41"}) {
+            String shorter = VALID + tail;
+            assertNull(scanner.scanAnnounce(VALID + "&x=%41%42%43%44" + "&y=4142", request));
+            assertEquals(FailureReason.MALFORMED_QUERY, scanner.scanAnnounce(shorter, request), shorter);
+            ScrapeRequest scrape = new ScrapeRequest(4);
+            assertNull(scanner.scanScrape("info_hash=" + HASH_20 + "&x=%41%42%43%44", scrape));
+            assertEquals(
+                    FailureReason.MALFORMED_QUERY, scanner.scanScrape("info_hash=" + HASH_20 + tail, scrape), tail);
+        }
+    }
+
     @Test
     void shouldNotWritePastSlotWhenValueIsLonger() {
         AnnounceRequest guarded = new AnnounceRequest();

@@ -2,16 +2,12 @@ package dev.hayate.protocol;
 
 /**
  * Scans the raw, undecoded query string of an HTTP announce (BEP 3) or scrape (BEP 48) straight into an
- * {@link AnnounceRequest} or {@link ScrapeRequest}. Allocation-free after construction. Not thread-safe: it owns a
- * buffer of {@code maxQueryLength} bytes, so each IO thread has its own instance (the HTTP handler's per-thread
- * scratch).
+ * {@link AnnounceRequest} or {@link ScrapeRequest}. Allocation-free after construction, and stateless apart from its
+ * limit, so one instance may be shared by all IO threads.
  *
  * <p>Why by hand: Undertow decodes parameters as UTF-8, which mangles the binary {@code info_hash} and {@code peer_id}.
- * Here each {@code %XX} is decoded straight into the fixed 20-byte slots and no {@code String} is created. The query's
- * chars are copied once into the scanner's byte buffer (one pass that also finds any char above 0xFF) and every later
- * pass reads bytes: {@code String.charAt} costs a coder check and a bounds check per char, and it made the scan about
- * a fifth of the tracker's Java time per keep-alive announce (benchmarks/RESULTS.md, "HTTP announce path vs the
- * Undertow ceiling").
+ * Here each {@code %XX} is decoded straight into the fixed 20-byte slots, chars are read with {@code charAt}, and no
+ * {@code String} is created.
  *
  * <p>Rules shared by both scans:
  * <ul>
@@ -50,39 +46,7 @@ public final class QueryScanner {
 
     private static final int MAX_PORT = 65535;
 
-    /** Long.MAX_VALUE = MAX_TENTH * 10 + MAX_LAST_DIGIT. */
-    private static final long MAX_TENTH = Long.MAX_VALUE / 10;
-
-    private static final int MAX_LAST_DIGIT = (int) (Long.MAX_VALUE % 10);
-
-    /** Bytes past the query's end that {@link #load} keeps zero (an escape's two digits may be read from there). */
-    private static final int PAD = 2;
-
-    /** Hex digit value of every byte 0-255, -1 for a byte that is not a hex digit. */
-    private static final byte[] HEX = hexTable();
-
-    private static final byte[] IP = ascii("ip");
-    private static final byte[] KEY = ascii("key");
-    private static final byte[] PORT = ascii("port");
-    private static final byte[] LEFT = ascii("left");
-    private static final byte[] IPV4 = ascii("ipv4");
-    private static final byte[] IPV6 = ascii("ipv6");
-    private static final byte[] EVENT = ascii("event");
-    private static final byte[] PEER_ID = ascii("peer_id");
-    private static final byte[] NUM_WANT = ascii("numwant");
-    private static final byte[] COMPACT = ascii("compact");
-    private static final byte[] UPLOADED = ascii("uploaded");
-    private static final byte[] INFO_HASH = ascii("info_hash");
-    private static final byte[] INFO_HASH_EQUALS = ascii("info_hash=");
-    private static final byte[] DOWNLOADED = ascii("downloaded");
-    private static final byte[] NO_PEER_ID = ascii("no_peer_id");
-
     private final int maxQueryLength;
-    /**
-     * The current query, one byte per char (chars are 0-255 once {@link #load} accepted it), followed by {@link #PAD}
-     * zero bytes: the branch-free decoding reads the two bytes after any position, and 0 is not a hex digit.
-     */
-    private final byte[] bytes;
 
     /** @param maxQueryLength the longest query accepted, in chars; longer ones fail with QUERY_TOO_LONG */
     public QueryScanner(int maxQueryLength) {
@@ -90,7 +54,6 @@ public final class QueryScanner {
             throwNegativeLimit(maxQueryLength);
         }
         this.maxQueryLength = maxQueryLength;
-        this.bytes = new byte[maxQueryLength + PAD];
     }
 
     public int maxQueryLength() {
@@ -106,21 +69,20 @@ public final class QueryScanner {
     public FailureReason scanAnnounce(String query, AnnounceRequest out) {
         out.reset();
         int length = query == null ? 0 : query.length();
-        FailureReason failure = load(query, length);
+        FailureReason failure = checkQuery(query, length);
         if (failure != null) {
             return failure;
         }
-        byte[] q = bytes;
         int seen = 0;
         int end = length;
         while (end > 0) {
-            int start = lastIndexOf(q, '&', end - 1) + 1;
-            int equals = indexOf(q, '=', start, end);
+            int start = lastIndexOf(query, '&', end - 1) + 1;
+            int equals = indexOf(query, '=', start, end);
             int keyEnd = equals < 0 ? end : equals;
             int valueStart = equals < 0 ? end : equals + 1;
-            int bit = keyBit(q, start, keyEnd);
+            int bit = keyBit(query, start, keyEnd);
             if (bit != 0 && (seen & bit) == 0) {
-                failure = parseValue(bit, q, query, valueStart, end, out);
+                failure = parseValue(bit, query, valueStart, end, out);
                 if (failure != null) {
                     return failure;
                 }
@@ -143,28 +105,32 @@ public final class QueryScanner {
     public FailureReason scanScrape(String query, ScrapeRequest out) {
         out.reset();
         int length = query == null ? 0 : query.length();
-        FailureReason failure = load(query, length);
+        FailureReason failure = checkQuery(query, length);
         if (failure != null) {
             return failure;
         }
-        byte[] q = bytes;
         int start = 0;
         while (start < length) {
-            int end = indexOf(q, '&', start, length);
+            int end = indexOf(query, '&', start, length);
             if (end < 0) {
                 end = length;
             }
-            if (end - start >= 10 && matches(q, start, INFO_HASH_EQUALS)) {
+            if (end - start >= 10 && query.regionMatches(start, "info_hash=", 0, 10)) {
                 if (out.count == out.maxHashes) {
                     return FailureReason.TOO_MANY_INFO_HASHES;
                 }
                 int decoded = decodeInto(
-                        q, start + 10, end, out.infoHashes, out.offsetOf(out.count), AnnounceRequest.INFO_HASH_LENGTH);
+                        query,
+                        start + 10,
+                        end,
+                        out.infoHashes,
+                        out.offsetOf(out.count),
+                        AnnounceRequest.INFO_HASH_LENGTH);
                 if (decoded != AnnounceRequest.INFO_HASH_LENGTH) {
                     return FailureReason.INVALID_INFO_HASH;
                 }
                 out.count++;
-            } else if (end - start == 9 && matches(q, start, INFO_HASH)) {
+            } else if (end - start == 9 && query.regionMatches(start, "info_hash", 0, 9)) {
                 return FailureReason.INVALID_INFO_HASH;
             }
             start = end + 1;
@@ -172,56 +138,28 @@ public final class QueryScanner {
         return null;
     }
 
-    /**
-     * Checks the length, copies the query into {@link #bytes} and validates it: a char above 0xFF or a bad escape is
-     * MALFORMED_QUERY, so decoding later can trust every escape.
-     */
-    private FailureReason load(String query, int length) {
+    private FailureReason checkQuery(String query, int length) {
         if (length > maxQueryLength) {
             return FailureReason.QUERY_TOO_LONG;
         }
-        if (length == 0) {
-            return null;
-        }
-        byte[] q = bytes;
-        int wide = 0;
-        // One pass: copy, and check the escape (if any) that starts two chars back, once its digits are copied.
-        int bad = 0;
+        return length == 0 || escapesValid(query, length) ? null : FailureReason.MALFORMED_QUERY;
+    }
+
+    /** One pass over the whole query, so that decoding later can trust every escape. */
+    private static boolean escapesValid(String query, int length) {
         for (int i = 0; i < length; i++) {
             char c = query.charAt(i);
-            wide |= c;
-            q[i] = (byte) c;
-            if (i >= 2) {
-                bad |= isPercent(q[i - 2]) & (HEX[q[i - 1] & 0xFF] | HEX[c & 0xFF]);
+            if (c > 0xFF) {
+                return false;
+            }
+            if (c == '%') {
+                if (i + 2 >= length || hexValue(query.charAt(i + 1)) < 0 || hexValue(query.charAt(i + 2)) < 0) {
+                    return false;
+                }
+                i += 2;
             }
         }
-        q[length] = 0;
-        q[length + 1] = 0;
-        // The last two positions: an escape there is truncated, and meets the padding.
-        for (int i = Math.max(0, length - 2); i < length; i++) {
-            bad |= isPercent(q[i]) & (HEX[q[i + 1] & 0xFF] | HEX[q[i + 2] & 0xFF]);
-        }
-        return wide <= 0xFF && bad >= 0 ? null : FailureReason.MALFORMED_QUERY;
-    }
-
-    /**
-     * Every {@code %} is followed by two hex digits (a truncated escape meets the zero padding, which is not one).
-     * Branch-free: in a random info_hash about half the bytes are escapes, so a branch on {@code %} mispredicts often.
-     * Checking every {@code %} (not skipping an escape's digits) gives the same answer: a valid escape's digits are
-     * never {@code %}.
-     */
-    private static boolean escapesValid(byte[] q, int length) {
-        int bad = 0;
-        for (int i = 0; i < length; i++) {
-            bad |= isPercent(q[i]) & (HEX[q[i + 1] & 0xFF] | HEX[q[i + 2] & 0xFF]);
-        }
-        return bad >= 0;
-    }
-
-    /** -1 (all bits) when {@code b} is {@code %}, else 0; without a branch. */
-    private static int isPercent(byte b) {
-        int d = b ^ '%';
-        return ((d - 1) & ~d) >> 31;
+        return true;
     }
 
     private static FailureReason checkRequired(int seen) {
@@ -238,58 +176,45 @@ public final class QueryScanner {
     }
 
     /** The SEEN_ bit of a known key, or 0 for an unknown key. Keys are compared raw and case-sensitively. */
-    private static int keyBit(byte[] q, int start, int end) {
+    private static int keyBit(String q, int start, int end) {
         switch (end - start) {
             case 2:
-                return matches(q, start, IP) ? SEEN_IP : 0;
+                return q.regionMatches(start, "ip", 0, 2) ? SEEN_IP : 0;
             case 3:
-                return matches(q, start, KEY) ? SEEN_KEY : 0;
+                return q.regionMatches(start, "key", 0, 3) ? SEEN_KEY : 0;
             case 4:
-                if (matches(q, start, PORT)) {
+                if (q.regionMatches(start, "port", 0, 4)) {
                     return SEEN_PORT;
                 }
-                if (matches(q, start, LEFT)) {
+                if (q.regionMatches(start, "left", 0, 4)) {
                     return SEEN_LEFT;
                 }
-                return matches(q, start, IPV4) || matches(q, start, IPV6) ? SEEN_IP : 0;
+                return q.regionMatches(start, "ipv4", 0, 4) || q.regionMatches(start, "ipv6", 0, 4) ? SEEN_IP : 0;
             case 5:
-                return matches(q, start, EVENT) ? SEEN_EVENT : 0;
+                return q.regionMatches(start, "event", 0, 5) ? SEEN_EVENT : 0;
             case 7:
-                if (matches(q, start, PEER_ID)) {
+                if (q.regionMatches(start, "peer_id", 0, 7)) {
                     return SEEN_PEER_ID;
                 }
-                if (matches(q, start, NUM_WANT)) {
+                if (q.regionMatches(start, "numwant", 0, 7)) {
                     return SEEN_NUM_WANT;
                 }
-                return matches(q, start, COMPACT) ? SEEN_COMPACT : 0;
+                return q.regionMatches(start, "compact", 0, 7) ? SEEN_COMPACT : 0;
             case 8:
-                return matches(q, start, UPLOADED) ? SEEN_UPLOADED : 0;
+                return q.regionMatches(start, "uploaded", 0, 8) ? SEEN_UPLOADED : 0;
             case 9:
-                return matches(q, start, INFO_HASH) ? SEEN_INFO_HASH : 0;
+                return q.regionMatches(start, "info_hash", 0, 9) ? SEEN_INFO_HASH : 0;
             case 10:
-                if (matches(q, start, DOWNLOADED)) {
+                if (q.regionMatches(start, "downloaded", 0, 10)) {
                     return SEEN_DOWNLOADED;
                 }
-                return matches(q, start, NO_PEER_ID) ? SEEN_NO_PEER_ID : 0;
+                return q.regionMatches(start, "no_peer_id", 0, 10) ? SEEN_NO_PEER_ID : 0;
             default:
                 return 0;
         }
     }
 
-    /** Whether the raw (undecoded) bytes at {@code start} are {@code literal}; the caller checked the room. */
-    private static boolean matches(byte[] q, int start, byte[] literal) {
-        for (int k = 0; k < literal.length; k++) {
-            if (q[start + k] != literal[k]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /**
-     * @param query the same query as a String, for {@link InetText#parseQueryValue} (chars and bytes share positions)
-     */
-    private static FailureReason parseValue(int bit, byte[] q, String query, int start, int end, AnnounceRequest out) {
+    private static FailureReason parseValue(int bit, String q, int start, int end, AnnounceRequest out) {
         switch (bit) {
             case SEEN_INFO_HASH:
                 return decodeInto(q, start, end, out.infoHash, 0, AnnounceRequest.INFO_HASH_LENGTH)
@@ -337,7 +262,7 @@ public final class QueryScanner {
                 foldKey(q, start, end, out);
                 return null;
             case SEEN_IP:
-                out.ipLength = InetText.parseQueryValue(query, start, end, out.ip);
+                out.ipLength = InetText.parseQueryValue(q, start, end, out.ip);
                 return null;
             default:
                 throw unhandledKey(bit);
@@ -353,157 +278,7 @@ public final class QueryScanner {
         return new IllegalStateException("unhandled key bit " + bit);
     }
 
-    private static byte[] hexTable() {
-        byte[] t = new byte[256];
-        for (int c = 0; c < 256; c++) {
-            t[c] = (byte) hexValue((char) c);
-        }
-        return t;
-    }
-
-    private static byte[] ascii(String s) {
-        return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    }
-
-    // ---- decoding primitives on the loaded bytes; escapes were validated by load before any of these run ----
-
-    /**
-     * The decoded byte (0-255) of the byte or escape at {@code i}; branch-free (see {@link #escapesValid}): the escape's
-     * value is computed always (from the padding at the end) and selected by mask.
-     */
-    private static int byteAt(byte[] q, int i) {
-        int c = q[i] & 0xFF;
-        int percent = isPercent(q[i]);
-        int escaped = (HEX[q[i + 1] & 0xFF] << 4) | HEX[q[i + 2] & 0xFF];
-        int d = c ^ '+';
-        int plus = ((d - 1) & ~d) >> 31;
-        int plain = c ^ (plus & ('+' ^ ' '));
-        return (escaped & percent) | (plain & ~percent);
-    }
-
-    /** How many bytes the byte or escape at {@code i} spans: 3 or 1, branch-free. */
-    private static int widthAt(byte[] q, int i) {
-        return 1 + (isPercent(q[i]) & 2);
-    }
-
-    /**
-     * Decodes {@code q[start, end)} into {@code dest} at {@code destOffset}, writing at most {@code capacity} bytes.
-     *
-     * @return the decoded length, or {@code capacity + 1} when the value is longer than the slot (nothing is
-     *     written past the slot)
-     */
-    private static int decodeInto(byte[] q, int start, int end, byte[] dest, int destOffset, int capacity) {
-        int n = 0;
-        for (int i = start; i < end; i += widthAt(q, i)) {
-            if (n == capacity) {
-                return capacity + 1;
-            }
-            dest[destOffset + n++] = (byte) byteAt(q, i);
-        }
-        return n;
-    }
-
-    /** A plain decimal integer (digits only, no sign); NOT_A_NUMBER when empty, not digits or past Long.MAX_VALUE. */
-    private static long parseNonNegative(byte[] q, int start, int end) {
-        if (start == end) {
-            return NOT_A_NUMBER;
-        }
-        long value = 0;
-        for (int i = start; i < end; i += widthAt(q, i)) {
-            int digit = byteAt(q, i) - '0';
-            if (digit < 0 || digit > 9 || overflows(value, digit)) {
-                return NOT_A_NUMBER;
-            }
-            value = value * 10 + digit;
-        }
-        return value;
-    }
-
-    /** Like {@link #parseNonNegative} but a value past Long.MAX_VALUE saturates instead of failing. */
-    private static long parseNonNegativeSaturated(byte[] q, int start, int end) {
-        if (start == end) {
-            return NOT_A_NUMBER;
-        }
-        long value = 0;
-        for (int i = start; i < end; i += widthAt(q, i)) {
-            int digit = byteAt(q, i) - '0';
-            if (digit < 0 || digit > 9) {
-                return NOT_A_NUMBER;
-            }
-            value = overflows(value, digit) ? Long.MAX_VALUE : value * 10 + digit;
-        }
-        return value;
-    }
-
-    /**
-     * Whether {@code value * 10 + digit} passes Long.MAX_VALUE; the same as {@code value > (Long.MAX_VALUE - digit) /
-     * 10} without a 64-bit division per digit.
-     */
-    private static boolean overflows(long value, int digit) {
-        return value > MAX_TENTH || (value == MAX_TENTH && digit > MAX_LAST_DIGIT);
-    }
-
-    /** BEP 3 events; empty and BEP 21's {@code paused} are regular updates. Null for anything else. */
-    private static AnnounceEvent parseEvent(byte[] q, int start, int end) {
-        if (start == end) {
-            return AnnounceEvent.NONE;
-        }
-        if (valueEquals(q, start, end, "started")) {
-            return AnnounceEvent.STARTED;
-        }
-        if (valueEquals(q, start, end, "completed")) {
-            return AnnounceEvent.COMPLETED;
-        }
-        if (valueEquals(q, start, end, "stopped")) {
-            return AnnounceEvent.STOPPED;
-        }
-        return valueEquals(q, start, end, "paused") ? AnnounceEvent.NONE : null;
-    }
-
-    /** Whether the decoded value equals an ASCII literal. */
-    private static boolean valueEquals(byte[] q, int start, int end, String literal) {
-        int n = 0;
-        for (int i = start; i < end; i += widthAt(q, i)) {
-            if (n == literal.length() || byteAt(q, i) != literal.charAt(n)) {
-                return false;
-            }
-            n++;
-        }
-        return n == literal.length();
-    }
-
-    /** Folds every decoded byte into a 64-bit FNV-1a hash. An empty key counts as no key. */
-    private static void foldKey(byte[] q, int start, int end, AnnounceRequest out) {
-        if (start == end) {
-            return;
-        }
-        long hash = FNV_OFFSET_BASIS;
-        for (int i = start; i < end; i += widthAt(q, i)) {
-            hash = (hash ^ byteAt(q, i)) * FNV_PRIME;
-        }
-        out.key = hash;
-        out.hasKey = true;
-    }
-
-    private static int indexOf(byte[] q, char c, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (q[i] == c) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static int lastIndexOf(byte[] q, char c, int from) {
-        for (int i = from; i >= 0; i--) {
-            if (q[i] == c) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    // ---- the same primitives on a validated query String, for InetText.parseQueryValue ----
+    // ---- decoding primitives; escapes were validated by escapesValid before any of these run ----
 
     /** The decoded byte (0-255) of the char or escape at {@code i}. */
     static int byteAt(String q, int i) {
@@ -528,6 +303,115 @@ public final class QueryScanner {
         }
         if (c >= 'A' && c <= 'F') {
             return c - 'A' + 10;
+        }
+        return -1;
+    }
+
+    /**
+     * Decodes {@code q[start, end)} into {@code dest} at {@code destOffset}, writing at most {@code capacity} bytes.
+     *
+     * @return the decoded length, or {@code capacity + 1} when the value is longer than the slot (nothing is
+     *     written past the slot)
+     */
+    private static int decodeInto(String q, int start, int end, byte[] dest, int destOffset, int capacity) {
+        int n = 0;
+        for (int i = start; i < end; i += widthAt(q, i)) {
+            if (n == capacity) {
+                return capacity + 1;
+            }
+            dest[destOffset + n++] = (byte) byteAt(q, i);
+        }
+        return n;
+    }
+
+    /** A plain decimal integer (digits only, no sign); NOT_A_NUMBER when empty, not digits or past Long.MAX_VALUE. */
+    private static long parseNonNegative(String q, int start, int end) {
+        if (start == end) {
+            return NOT_A_NUMBER;
+        }
+        long value = 0;
+        for (int i = start; i < end; i += widthAt(q, i)) {
+            int digit = byteAt(q, i) - '0';
+            if (digit < 0 || digit > 9 || value > (Long.MAX_VALUE - digit) / 10) {
+                return NOT_A_NUMBER;
+            }
+            value = value * 10 + digit;
+        }
+        return value;
+    }
+
+    /** Like {@link #parseNonNegative} but a value past Long.MAX_VALUE saturates instead of failing. */
+    private static long parseNonNegativeSaturated(String q, int start, int end) {
+        if (start == end) {
+            return NOT_A_NUMBER;
+        }
+        long value = 0;
+        for (int i = start; i < end; i += widthAt(q, i)) {
+            int digit = byteAt(q, i) - '0';
+            if (digit < 0 || digit > 9) {
+                return NOT_A_NUMBER;
+            }
+            value = value > (Long.MAX_VALUE - digit) / 10 ? Long.MAX_VALUE : value * 10 + digit;
+        }
+        return value;
+    }
+
+    /** BEP 3 events; empty and BEP 21's {@code paused} are regular updates. Null for anything else. */
+    private static AnnounceEvent parseEvent(String q, int start, int end) {
+        if (start == end) {
+            return AnnounceEvent.NONE;
+        }
+        if (valueEquals(q, start, end, "started")) {
+            return AnnounceEvent.STARTED;
+        }
+        if (valueEquals(q, start, end, "completed")) {
+            return AnnounceEvent.COMPLETED;
+        }
+        if (valueEquals(q, start, end, "stopped")) {
+            return AnnounceEvent.STOPPED;
+        }
+        return valueEquals(q, start, end, "paused") ? AnnounceEvent.NONE : null;
+    }
+
+    /** Whether the decoded value equals an ASCII literal. */
+    private static boolean valueEquals(String q, int start, int end, String literal) {
+        int n = 0;
+        for (int i = start; i < end; i += widthAt(q, i)) {
+            if (n == literal.length() || byteAt(q, i) != literal.charAt(n)) {
+                return false;
+            }
+            n++;
+        }
+        return n == literal.length();
+    }
+
+    /** Folds every decoded byte into a 64-bit FNV-1a hash. An empty key counts as no key. */
+    private static void foldKey(String q, int start, int end, AnnounceRequest out) {
+        if (start == end) {
+            return;
+        }
+        long hash = FNV_OFFSET_BASIS;
+        for (int i = start; i < end; i += widthAt(q, i)) {
+            hash = (hash ^ byteAt(q, i)) * FNV_PRIME;
+        }
+        out.key = hash;
+        out.hasKey = true;
+    }
+
+    private static int indexOf(String q, char c, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (q.charAt(i) == c) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static int lastIndexOf(String q, char c, int from) {
+        for (int i = from; i >= 0; i--) {
+            if (q.charAt(i) == c) {
+                return i;
+            }
         }
         return -1;
     }

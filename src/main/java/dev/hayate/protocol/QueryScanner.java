@@ -2,18 +2,12 @@ package dev.hayate.protocol;
 
 /**
  * Scans the raw, undecoded query string of an HTTP announce (BEP 3) or scrape (BEP 48) straight into an
- * {@link AnnounceRequest} or {@link ScrapeRequest}. Allocation-free after construction (QueryScannerBenchmark {@code
- * -prof gc}: about 0.003 B/op, benchmarks/RESULTS.md). Not thread-safe: it owns a char buffer of {@code
- * maxQueryLength}, so each IO thread has its own instance (the HTTP handler's per-thread scratch).
+ * {@link AnnounceRequest} or {@link ScrapeRequest}. Allocation-free after construction, and stateless apart from its
+ * limit, so one instance may be shared by all IO threads.
  *
  * <p>Why by hand: Undertow decodes parameters as UTF-8, which mangles the binary {@code info_hash} and {@code peer_id}.
- * Here each {@code %XX} is decoded straight into the fixed 20-byte slots, and no {@code String} is created.
- *
- * <p>Why a char buffer: the query is copied once with {@code String.getChars} (an array copy) and every pass reads the
- * array. Reading it with {@code String.charAt} ran the scanner at 1 µs or at 5 µs per keep-alive announce depending
- * on the JVM run: in about half of the profiled tracker runs (JFR, JDK 17) every {@code charAt} of the scan executed
- * {@code StringLatin1.charAt} in the interpreter, 18-28% of the IO threads' samples (benchmarks/RESULTS.md, "HTTP
- * announce path vs the Undertow ceiling").
+ * Here each {@code %XX} is decoded straight into the fixed 20-byte slots, chars are read with {@code charAt}, and no
+ * {@code String} is created.
  *
  * <p>Rules shared by both scans:
  * <ul>
@@ -52,32 +46,7 @@ public final class QueryScanner {
 
     private static final int MAX_PORT = 65535;
 
-    // Keys and values compared against, as char arrays: the scan reads no String (see the class comment).
-    private static final char[] LIT_0 = "0".toCharArray();
-    private static final char[] LIT_1 = "1".toCharArray();
-    private static final char[] LIT_COMPACT = "compact".toCharArray();
-    private static final char[] LIT_COMPLETED = "completed".toCharArray();
-    private static final char[] LIT_DOWNLOADED = "downloaded".toCharArray();
-    private static final char[] LIT_EVENT = "event".toCharArray();
-    private static final char[] LIT_INFO_HASH = "info_hash".toCharArray();
-    private static final char[] LIT_INFO_HASH_EQUALS = "info_hash=".toCharArray();
-    private static final char[] LIT_IP = "ip".toCharArray();
-    private static final char[] LIT_IPV4 = "ipv4".toCharArray();
-    private static final char[] LIT_IPV6 = "ipv6".toCharArray();
-    private static final char[] LIT_KEY = "key".toCharArray();
-    private static final char[] LIT_LEFT = "left".toCharArray();
-    private static final char[] LIT_NO_PEER_ID = "no_peer_id".toCharArray();
-    private static final char[] LIT_NUMWANT = "numwant".toCharArray();
-    private static final char[] LIT_PAUSED = "paused".toCharArray();
-    private static final char[] LIT_PEER_ID = "peer_id".toCharArray();
-    private static final char[] LIT_PORT = "port".toCharArray();
-    private static final char[] LIT_STARTED = "started".toCharArray();
-    private static final char[] LIT_STOPPED = "stopped".toCharArray();
-    private static final char[] LIT_UPLOADED = "uploaded".toCharArray();
-
     private final int maxQueryLength;
-    /** The current query's chars ({@code String.getChars}); only {@code [0, length)} belongs to it. */
-    private final char[] chars;
 
     /** @param maxQueryLength the longest query accepted, in chars; longer ones fail with QUERY_TOO_LONG */
     public QueryScanner(int maxQueryLength) {
@@ -85,7 +54,6 @@ public final class QueryScanner {
             throwNegativeLimit(maxQueryLength);
         }
         this.maxQueryLength = maxQueryLength;
-        this.chars = new char[maxQueryLength];
     }
 
     public int maxQueryLength() {
@@ -105,17 +73,16 @@ public final class QueryScanner {
         if (failure != null) {
             return failure;
         }
-        char[] q = chars;
         int seen = 0;
         int end = length;
         while (end > 0) {
-            int start = lastIndexOf(q, '&', end - 1) + 1;
-            int equals = indexOf(q, '=', start, end);
+            int start = lastIndexOf(query, '&', end - 1) + 1;
+            int equals = indexOf(query, '=', start, end);
             int keyEnd = equals < 0 ? end : equals;
             int valueStart = equals < 0 ? end : equals + 1;
-            int bit = keyBit(q, start, keyEnd);
+            int bit = keyBit(query, start, keyEnd);
             if (bit != 0 && (seen & bit) == 0) {
-                failure = parseValue(bit, q, query, valueStart, end, out);
+                failure = parseValue(bit, query, valueStart, end, out);
                 if (failure != null) {
                     return failure;
                 }
@@ -142,24 +109,28 @@ public final class QueryScanner {
         if (failure != null) {
             return failure;
         }
-        char[] q = chars;
         int start = 0;
         while (start < length) {
-            int end = indexOf(q, '&', start, length);
+            int end = indexOf(query, '&', start, length);
             if (end < 0) {
                 end = length;
             }
-            if (end - start >= 10 && regionMatches(q, start, LIT_INFO_HASH_EQUALS)) {
+            if (end - start >= 10 && query.regionMatches(start, "info_hash=", 0, 10)) {
                 if (out.count == out.maxHashes) {
                     return FailureReason.TOO_MANY_INFO_HASHES;
                 }
                 int decoded = decodeInto(
-                        q, start + 10, end, out.infoHashes, out.offsetOf(out.count), AnnounceRequest.INFO_HASH_LENGTH);
+                        query,
+                        start + 10,
+                        end,
+                        out.infoHashes,
+                        out.offsetOf(out.count),
+                        AnnounceRequest.INFO_HASH_LENGTH);
                 if (decoded != AnnounceRequest.INFO_HASH_LENGTH) {
                     return FailureReason.INVALID_INFO_HASH;
                 }
                 out.count++;
-            } else if (end - start == 9 && regionMatches(q, start, LIT_INFO_HASH)) {
+            } else if (end - start == 9 && query.regionMatches(start, "info_hash", 0, 9)) {
                 return FailureReason.INVALID_INFO_HASH;
             }
             start = end + 1;
@@ -167,27 +138,22 @@ public final class QueryScanner {
         return null;
     }
 
-    /** Checks the length, copies the query into {@link #chars} and validates its escapes. */
     private FailureReason checkQuery(String query, int length) {
         if (length > maxQueryLength) {
             return FailureReason.QUERY_TOO_LONG;
         }
-        if (length == 0) {
-            return null;
-        }
-        query.getChars(0, length, chars, 0);
-        return escapesValid(chars, length) ? null : FailureReason.MALFORMED_QUERY;
+        return length == 0 || escapesValid(query, length) ? null : FailureReason.MALFORMED_QUERY;
     }
 
     /** One pass over the whole query, so that decoding later can trust every escape. */
-    private static boolean escapesValid(char[] query, int length) {
+    private static boolean escapesValid(String query, int length) {
         for (int i = 0; i < length; i++) {
-            char c = query[i];
+            char c = query.charAt(i);
             if (c > 0xFF) {
                 return false;
             }
             if (c == '%') {
-                if (i + 2 >= length || hexValue(query[i + 1]) < 0 || hexValue(query[i + 2]) < 0) {
+                if (i + 2 >= length || hexValue(query.charAt(i + 1)) < 0 || hexValue(query.charAt(i + 2)) < 0) {
                     return false;
                 }
                 i += 2;
@@ -210,56 +176,45 @@ public final class QueryScanner {
     }
 
     /** The SEEN_ bit of a known key, or 0 for an unknown key. Keys are compared raw and case-sensitively. */
-    private static int keyBit(char[] q, int start, int end) {
+    private static int keyBit(String q, int start, int end) {
         switch (end - start) {
             case 2:
-                return regionMatches(q, start, LIT_IP) ? SEEN_IP : 0;
+                return q.regionMatches(start, "ip", 0, 2) ? SEEN_IP : 0;
             case 3:
-                return regionMatches(q, start, LIT_KEY) ? SEEN_KEY : 0;
+                return q.regionMatches(start, "key", 0, 3) ? SEEN_KEY : 0;
             case 4:
-                if (regionMatches(q, start, LIT_PORT)) {
+                if (q.regionMatches(start, "port", 0, 4)) {
                     return SEEN_PORT;
                 }
-                if (regionMatches(q, start, LIT_LEFT)) {
+                if (q.regionMatches(start, "left", 0, 4)) {
                     return SEEN_LEFT;
                 }
-                return regionMatches(q, start, LIT_IPV4) || regionMatches(q, start, LIT_IPV6) ? SEEN_IP : 0;
+                return q.regionMatches(start, "ipv4", 0, 4) || q.regionMatches(start, "ipv6", 0, 4) ? SEEN_IP : 0;
             case 5:
-                return regionMatches(q, start, LIT_EVENT) ? SEEN_EVENT : 0;
+                return q.regionMatches(start, "event", 0, 5) ? SEEN_EVENT : 0;
             case 7:
-                if (regionMatches(q, start, LIT_PEER_ID)) {
+                if (q.regionMatches(start, "peer_id", 0, 7)) {
                     return SEEN_PEER_ID;
                 }
-                if (regionMatches(q, start, LIT_NUMWANT)) {
+                if (q.regionMatches(start, "numwant", 0, 7)) {
                     return SEEN_NUM_WANT;
                 }
-                return regionMatches(q, start, LIT_COMPACT) ? SEEN_COMPACT : 0;
+                return q.regionMatches(start, "compact", 0, 7) ? SEEN_COMPACT : 0;
             case 8:
-                return regionMatches(q, start, LIT_UPLOADED) ? SEEN_UPLOADED : 0;
+                return q.regionMatches(start, "uploaded", 0, 8) ? SEEN_UPLOADED : 0;
             case 9:
-                return regionMatches(q, start, LIT_INFO_HASH) ? SEEN_INFO_HASH : 0;
+                return q.regionMatches(start, "info_hash", 0, 9) ? SEEN_INFO_HASH : 0;
             case 10:
-                if (regionMatches(q, start, LIT_DOWNLOADED)) {
+                if (q.regionMatches(start, "downloaded", 0, 10)) {
                     return SEEN_DOWNLOADED;
                 }
-                return regionMatches(q, start, LIT_NO_PEER_ID) ? SEEN_NO_PEER_ID : 0;
+                return q.regionMatches(start, "no_peer_id", 0, 10) ? SEEN_NO_PEER_ID : 0;
             default:
                 return 0;
         }
     }
 
-    /** Whether {@code q} holds {@code literal} at {@code start}; the caller checked the room. */
-    private static boolean regionMatches(char[] q, int start, char[] literal) {
-        for (int k = 0; k < literal.length; k++) {
-            if (q[start + k] != literal[k]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** @param query the same query as a String, for {@link InetText#parseQueryValue} (same positions as {@code q}) */
-    private static FailureReason parseValue(int bit, char[] q, String query, int start, int end, AnnounceRequest out) {
+    private static FailureReason parseValue(int bit, String q, int start, int end, AnnounceRequest out) {
         switch (bit) {
             case SEEN_INFO_HASH:
                 return decodeInto(q, start, end, out.infoHash, 0, AnnounceRequest.INFO_HASH_LENGTH)
@@ -298,16 +253,16 @@ public final class QueryScanner {
                 out.event = parseEvent(q, start, end);
                 return out.event == null ? FailureReason.INVALID_EVENT : null;
             case SEEN_COMPACT:
-                out.compact = !valueEquals(q, start, end, LIT_0);
+                out.compact = !valueEquals(q, start, end, "0");
                 return null;
             case SEEN_NO_PEER_ID:
-                out.noPeerId = valueEquals(q, start, end, LIT_1);
+                out.noPeerId = valueEquals(q, start, end, "1");
                 return null;
             case SEEN_KEY:
                 foldKey(q, start, end, out);
                 return null;
             case SEEN_IP:
-                out.ipLength = InetText.parseQueryValue(query, start, end, out.ip);
+                out.ipLength = InetText.parseQueryValue(q, start, end, out.ip);
                 return null;
             default:
                 throw unhandledKey(bit);
@@ -326,20 +281,6 @@ public final class QueryScanner {
     // ---- decoding primitives; escapes were validated by escapesValid before any of these run ----
 
     /** The decoded byte (0-255) of the char or escape at {@code i}. */
-    static int byteAt(char[] q, int i) {
-        char c = q[i];
-        if (c == '%') {
-            return (hexValue(q[i + 1]) << 4) | hexValue(q[i + 2]);
-        }
-        return c == '+' ? ' ' : c;
-    }
-
-    /** How many chars the char or escape at {@code i} spans. */
-    static int widthAt(char[] q, int i) {
-        return q[i] == '%' ? 3 : 1;
-    }
-
-    /** The decoded byte (0-255) of the char or escape at {@code i}, on a query String (for InetText). */
     static int byteAt(String q, int i) {
         char c = q.charAt(i);
         if (c == '%') {
@@ -348,7 +289,7 @@ public final class QueryScanner {
         return c == '+' ? ' ' : c;
     }
 
-    /** How many chars the char or escape at {@code i} spans, on a query String (for InetText). */
+    /** How many chars the char or escape at {@code i} spans. */
     static int widthAt(String q, int i) {
         return q.charAt(i) == '%' ? 3 : 1;
     }
@@ -372,7 +313,7 @@ public final class QueryScanner {
      * @return the decoded length, or {@code capacity + 1} when the value is longer than the slot (nothing is
      *     written past the slot)
      */
-    private static int decodeInto(char[] q, int start, int end, byte[] dest, int destOffset, int capacity) {
+    private static int decodeInto(String q, int start, int end, byte[] dest, int destOffset, int capacity) {
         int n = 0;
         for (int i = start; i < end; i += widthAt(q, i)) {
             if (n == capacity) {
@@ -384,7 +325,7 @@ public final class QueryScanner {
     }
 
     /** A plain decimal integer (digits only, no sign); NOT_A_NUMBER when empty, not digits or past Long.MAX_VALUE. */
-    private static long parseNonNegative(char[] q, int start, int end) {
+    private static long parseNonNegative(String q, int start, int end) {
         if (start == end) {
             return NOT_A_NUMBER;
         }
@@ -400,7 +341,7 @@ public final class QueryScanner {
     }
 
     /** Like {@link #parseNonNegative} but a value past Long.MAX_VALUE saturates instead of failing. */
-    private static long parseNonNegativeSaturated(char[] q, int start, int end) {
+    private static long parseNonNegativeSaturated(String q, int start, int end) {
         if (start == end) {
             return NOT_A_NUMBER;
         }
@@ -416,36 +357,36 @@ public final class QueryScanner {
     }
 
     /** BEP 3 events; empty and BEP 21's {@code paused} are regular updates. Null for anything else. */
-    private static AnnounceEvent parseEvent(char[] q, int start, int end) {
+    private static AnnounceEvent parseEvent(String q, int start, int end) {
         if (start == end) {
             return AnnounceEvent.NONE;
         }
-        if (valueEquals(q, start, end, LIT_STARTED)) {
+        if (valueEquals(q, start, end, "started")) {
             return AnnounceEvent.STARTED;
         }
-        if (valueEquals(q, start, end, LIT_COMPLETED)) {
+        if (valueEquals(q, start, end, "completed")) {
             return AnnounceEvent.COMPLETED;
         }
-        if (valueEquals(q, start, end, LIT_STOPPED)) {
+        if (valueEquals(q, start, end, "stopped")) {
             return AnnounceEvent.STOPPED;
         }
-        return valueEquals(q, start, end, LIT_PAUSED) ? AnnounceEvent.NONE : null;
+        return valueEquals(q, start, end, "paused") ? AnnounceEvent.NONE : null;
     }
 
     /** Whether the decoded value equals an ASCII literal. */
-    private static boolean valueEquals(char[] q, int start, int end, char[] literal) {
+    private static boolean valueEquals(String q, int start, int end, String literal) {
         int n = 0;
         for (int i = start; i < end; i += widthAt(q, i)) {
-            if (n == literal.length || byteAt(q, i) != literal[n]) {
+            if (n == literal.length() || byteAt(q, i) != literal.charAt(n)) {
                 return false;
             }
             n++;
         }
-        return n == literal.length;
+        return n == literal.length();
     }
 
     /** Folds every decoded byte into a 64-bit FNV-1a hash. An empty key counts as no key. */
-    private static void foldKey(char[] q, int start, int end, AnnounceRequest out) {
+    private static void foldKey(String q, int start, int end, AnnounceRequest out) {
         if (start == end) {
             return;
         }
@@ -457,18 +398,18 @@ public final class QueryScanner {
         out.hasKey = true;
     }
 
-    private static int indexOf(char[] q, char c, int from, int to) {
+    private static int indexOf(String q, char c, int from, int to) {
         for (int i = from; i < to; i++) {
-            if (q[i] == c) {
+            if (q.charAt(i) == c) {
                 return i;
             }
         }
         return -1;
     }
 
-    private static int lastIndexOf(char[] q, char c, int from) {
+    private static int lastIndexOf(String q, char c, int from) {
         for (int i = from; i >= 0; i--) {
-            if (q[i] == c) {
+            if (q.charAt(i) == c) {
                 return i;
             }
         }

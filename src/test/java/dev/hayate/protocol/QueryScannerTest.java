@@ -324,8 +324,8 @@ class QueryScannerTest {
 
     /**
      * A scanner is reused for every query of its thread: a truncated escape at the end of a short query must not be
-     * completed by what a longer, earlier query left behind (a guard for any buffer-reusing scanner; the byte-buffer
-     * variant measured on the http branch, 2026-12-02, needed it).
+     * completed by what a longer, earlier query left behind (a guard for any buffer-reusing scanner; the byte- and
+     * char-buffer variants tried on the http branch, 2026-12-02, needed it).
      */
     @Test
     void shouldFailTruncatedEscapeWhenEarlierQueryWasLonger() {

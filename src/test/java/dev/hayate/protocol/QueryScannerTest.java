@@ -317,6 +317,24 @@ class QueryScannerTest {
         assertSame(expected, scanner.scanAnnounce(query, request));
     }
 
+    /**
+     * A scanner is reused for every query of its thread: a truncated escape at the end of a short query must not be
+     * completed by what a longer, earlier query left behind (a guard for any buffer-reusing scanner; the byte- and
+     * char-buffer variants tried on the http branch, 2026-12-02, needed it).
+     */
+    @Test
+    void shouldFailTruncatedEscapeWhenEarlierQueryWasLonger() {
+        for (String tail : new String[] {"&x=%", "&x=%4", "&x=%%41"}) {
+            String shorter = VALID + tail;
+            assertNull(scanner.scanAnnounce(VALID + "&x=%41%42%43%44" + "&y=4142", request));
+            assertEquals(FailureReason.MALFORMED_QUERY, scanner.scanAnnounce(shorter, request), shorter);
+            ScrapeRequest scrape = new ScrapeRequest(4);
+            assertNull(scanner.scanScrape("info_hash=" + HASH_20 + "&x=%41%42%43%44", scrape));
+            assertEquals(
+                    FailureReason.MALFORMED_QUERY, scanner.scanScrape("info_hash=" + HASH_20 + tail, scrape), tail);
+        }
+    }
+
     @Test
     void shouldNotWritePastSlotWhenValueIsLonger() {
         AnnounceRequest guarded = new AnnounceRequest();

@@ -57,11 +57,17 @@ public class QueryScannerBenchmark {
             "rtorrent-ip",
             "info_hash=%8F%93%15%B7h%99%3Fum%89%B7%14q%2Cr%06%C8%29%19%05&peer_id=-lt0D80-Rr%D3%B1%94y%F4v%CEzQ%A5"
                     + "&key=46621615&compact=1&port=51508&uploaded=0&downloaded=0&left=0&event=started"
-                    + "&ipv4=192.0.2.7:51508&ipv6=2001%3Adb8%3A0%3A0%3A1%3A2%3A3%3A4");
+                    + "&ipv4=192.0.2.7:51508&ipv6=2001%3Adb8%3A0%3A0%3A1%3A2%3A3%3A4",
+            // Not captured: one query of load.sh's announce mix (benchmarks/tracker.lua: random 20-byte info_hash
+            // and peer_id suffix, upper-case escapes, random 32-bit numbers, numwant=50).
+            "wrk-mix",
+            "info_hash=%BB%19hh5%09U%A8%F7%B5%01%27%F6%28%F0%8D%F2%E9%EF%7C&peer_id=-qB4650-e%E9X%28K%5E%81%DD%1D%8A"
+                    + "%C5%95&port=29825&uploaded=90835006&downloaded=336611363&left=1635683955&key=60D1D943"
+                    + "&event=started&numwant=50&compact=1");
 
     @State(Scope.Thread)
     public static class Announce {
-        @Param({"aria2", "qbittorrent", "transmission", "rtorrent", "rtorrent-ip"})
+        @Param({"aria2", "qbittorrent", "transmission", "rtorrent", "rtorrent-ip", "wrk-mix"})
         public String client;
 
         String query;

@@ -102,6 +102,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
     private static final int MAX_FORCED_SPLITS = MAX_BLOCKS;
 
     private static final double PEER_WARNING_FRACTION = 0.9;
+    /** Chunk size of the swarm map (see {@link #swarmsBuilder}). */
+    static final int SWARM_CHUNK_BYTES = 32;
+
     /** Block map first tier: one block per this many peers of the limit (see {@link #blocksBuilder}). */
     static final long PEERS_PER_FIRST_TIER_BLOCK = 32;
 
@@ -282,7 +285,11 @@ public final class ChronicleSwarmStore implements SwarmStore {
     /**
      * Swarm map sizing. Configured for {@code maxTorrents} entries of the average size the limits imply; {@code
      * maxBloatFactor} lets Chronicle add segment tiers (allocated only when used) up to the worst case the limits
-     * allow: every swarm at its largest inline size, so that only the store's own counters say "full".
+     * allow: every swarm at its largest inline size, so that only the store's own counters say "full". Chunks are
+     * {@value #SWARM_CHUNK_BYTES} B whatever the average (Chronicle would pick 16-128 B from it): inline values grow
+     * and shrink by one peer entry at a time and move inside their segment when they outgrow their chunks, and at the
+     * churn soak's plateau 32 B chunks left 57 B resident per peer against 62 B with Chronicle's 128 B (RESULTS.md,
+     * "Churn soak and store sizing"); 600k swarms of 3 peers take the same space as with Chronicle's 16 B.
      */
     static ChronicleMapBuilder<byte[], SwarmValue> swarmsBuilder(SwarmOptions o) {
         long torrents = o.maxTorrents();
@@ -300,7 +307,9 @@ public final class ChronicleSwarmStore implements SwarmStore {
                 .keyReaderAndDataAccess(ByteArraySizedReader.INSTANCE, new ReusedByteArrayAccess())
                 .valueReaderAndDataAccess(new SwarmValue.Reader(), new SwarmValue.Access())
                 .averageValueSize(average)
-                .maxChunksPerEntry(64)
+                .actualChunkSize(SWARM_CHUNK_BYTES)
+                // the largest inline value, its key and Chronicle's size prefix
+                .maxChunksPerEntry((int) ceilDiv(MAX_SWARM_VALUE + INFO_HASH_LENGTH + 8, SWARM_CHUNK_BYTES))
                 .checksumEntries(false) // see repair(): a torn entry is better salvaged than dropped
                 .entries(entries)
                 .maxBloatFactor(bloat)
@@ -320,8 +329,8 @@ public final class ChronicleSwarmStore implements SwarmStore {
     static ChronicleMapBuilder<byte[], byte[]> blocksBuilder(SwarmOptions o) {
         long peers = o.maxPeers();
         long entries = Math.max(256, peers / PEERS_PER_FIRST_TIER_BLOCK);
-        // worst case: every big swarm just above the inline limit, with 4 non-empty lists at a quarter load
-        double worst = 4.0 * peers / (DEMOTE_PEERS + 1) + 4.0 * peers / 36 + 1024;
+        // worst case: every big swarm just above the demotion limit, with 4 non-empty lists at a quarter load
+        double worst = 4.0 * peers / (DEMOTE_PEERS + 1) + 4.0 * peers / blockCapacity(LIST_V6_LEECHERS) + 1024;
         double bloat = Math.min(1000, Math.max(4, 2 * worst / entries + 2));
         return ChronicleMapBuilder.of(byte[].class, byte[].class)
                 .name("hayate-blocks")
@@ -636,17 +645,23 @@ public final class ChronicleSwarmStore implements SwarmStore {
     }
 
     /**
-     * A list of {@code nb} blocks splits one more when it holds over half a block per block of the lower level: the
-     * blocks not yet split at this level take twice the share of the split ones, so this keeps the fullest blocks at
-     * half their capacity on average (a full one is 5 standard deviations away; it forces splits, see insert).
+     * A list of {@code nb} blocks splits one more when it holds over {@value #SPLIT_NUMERATOR}/{@value
+     * #SPLIT_DENOMINATOR} of a block per block of the lower level: the blocks not yet split at this level take twice
+     * the share of the split ones, so this keeps the fullest blocks at three quarters of their capacity on average; a
+     * block that fills up before its turn forces splits (see insert). Was a half: blocks a quarter to half full, and
+     * a 50-peer answer read more of them (hot100k measured 5-10% faster at three quarters; RESULTS.md, "Churn soak and
+     * store sizing").
      */
     private static long splitThreshold(int nb, int cap) {
-        return (long) Integer.highestOneBit(nb) * cap / 2;
+        return (long) Integer.highestOneBit(nb) * cap * SPLIT_NUMERATOR / SPLIT_DENOMINATOR;
     }
 
-    /** Merges the last block while the list would stay under an eighth of that (hysteresis against flapping). */
+    static final int SPLIT_NUMERATOR = 3;
+    static final int SPLIT_DENOMINATOR = 4;
+
+    /** Merges the last block while the list would stay under a quarter of the split fill (hysteresis). */
     private static long mergeThreshold(int nb, int cap) {
-        return (long) Integer.highestOneBit(nb - 1) * cap / 8;
+        return (long) Integer.highestOneBit(nb - 1) * cap * SPLIT_NUMERATOR / (4 * SPLIT_DENOMINATOR);
     }
 
     // ------------------------------------------------------------------------------- blocks read and written in place

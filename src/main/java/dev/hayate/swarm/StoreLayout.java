@@ -65,9 +65,17 @@ import java.nio.ByteOrder;
  * A list of {@code n} blocks puts a peer in block {@code h mod 2^(l+1)}, or {@code h mod 2^l} when that is {@code >= n}
  * ({@code l = floor(log2 n)}, {@code h} the entry's {@code peerIdHash}): finding a peer is one block read whatever the
  * swarm size, and a split moves entries by their stored hash. A list of {@code n} blocks splits one more when it holds
- * over half a block per block of level {@code l} ({@code 2^l * capacity / 2} entries), so blocks are a quarter to half
- * full, and merges its last block under an eighth. A 50-peer answer reads consecutive blocks (18 to 36 IPv4 entries
- * each) from a random start.
+ * over three quarters of a block per block of level {@code l} ({@code 2^l * capacity * 3 / 4} entries), so blocks are
+ * three eighths to three quarters full (a block that fills up first forces a split), and merges its last block under
+ * three sixteenths. A 50-peer answer reads consecutive blocks (27 to 54 IPv4 entries each) from a random start.
+ *
+ * <h2>sizing policy (measured: benchmarks/RESULTS.md, "Churn soak and store sizing")</h2>
+ *
+ * A block costs its whole value whatever it holds, and every non-empty list of a swarm in blocks has at least one:
+ * with format 2's 16-peer inline limit, a swarm of 17-30 peers in blocks took 1,732 B per list for 5-10 entries
+ * (about 120 B per peer at the churn soak's plateau). Up to {@value #INLINE_MAX_PEERS} peers a swarm therefore stays
+ * one entry sized to its content (the entry length per peer plus Chronicle's chunk rounding), which also answers a
+ * 50-peer announce from that one read.
  */
 final class StoreLayout {
     private StoreLayout() {}
@@ -109,10 +117,12 @@ final class StoreLayout {
     static final int BLOCKS_HEADER_LENGTH = HEADER_LENGTH + 16;
 
     /**
-     * Peers a swarm holds inline at most. Most swarms have 1-3 peers; 16 keeps every swarm a 50-peer answer cannot
-     * cover in one entry, while an inline announce copies at most {@value #MAX_SWARM_VALUE} B in and out.
+     * Peers a swarm holds inline at most. Most swarms have 1-3 peers; 64 keeps every swarm a 50-peer answer can cover
+     * in one entry (one read answers it), at the entry length per peer, where a swarm in blocks pays a whole block per
+     * non-empty list; an inline announce copies at most {@value #MAX_SWARM_VALUE} B in and out (all IPv6). Was 16:
+     * the churn soak's plateau held 1 in 4 swarms (12-31 peers) in blocks a sixth full.
      */
-    static final int INLINE_MAX_PEERS = 16;
+    static final int INLINE_MAX_PEERS = 64;
     /** A swarm in blocks that falls to this many peers moves back inline (hysteresis against flapping). */
     static final int DEMOTE_PEERS = INLINE_MAX_PEERS / 2;
 

@@ -21,7 +21,7 @@ class ChronicleSwarmStoreCapacityTest {
             java.util.Random r = new java.util.Random(seed);
             int shape = seed % 4;
             int maxTorrents = 1 + r.nextInt(shape == 3 ? 40 : 600);
-            int maxPeers = shape == 1 ? maxTorrents * 16 : 1 + r.nextInt(6000);
+            int maxPeers = shape == 1 ? maxTorrents * StoreLayout.INLINE_MAX_PEERS : 1 + r.nextInt(6000);
             try (ChronicleSwarmStore store =
                     ChronicleSwarmStore.open(new SwarmOptions(maxPeers, maxTorrents, null, TTL, 50))) {
                 Announces a = new Announces(store);
@@ -30,7 +30,7 @@ class ChronicleSwarmStoreCapacityTest {
                 while (store.peerCount() < maxPeers) {
                     int torrent = switch (shape) {
                         case 0 -> r.nextInt(maxTorrents * 2); // more torrents than allowed
-                        case 1 -> next / 16; // every swarm 16 IPv6 peers: the largest inline values
+                        case 1 -> next / StoreLayout.INLINE_MAX_PEERS; // every swarm at the largest inline values
                         case 2 -> r.nextInt(4) == 0 ? r.nextInt(maxTorrents) : 0; // one huge swarm
                         default -> (int) Math.abs(r.nextGaussian() * maxTorrents / 3);
                     };

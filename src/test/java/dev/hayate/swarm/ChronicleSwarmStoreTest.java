@@ -674,4 +674,39 @@ class ChronicleSwarmStoreTest {
             assertNull(store.verify());
         }
     }
+
+    /**
+     * Sizing policy: a swarm of up to INLINE_MAX_PEERS peers is one swarm entry (no block, whatever its lists); one
+     * more moves it to blocks, and it comes back inline at DEMOTE_PEERS.
+     */
+    @Test
+    void shouldKeepSwarmInOneEntryWhenItHasAtMostTheInlineLimit() {
+        Announces a = new Announces(open(1000, 10));
+        for (int n = 0; n < StoreLayout.INLINE_MAX_PEERS; n++) {
+            a.peer(1, n).left(n % 3 == 0 ? 0 : 10);
+            if (n % 4 == 0) {
+                a.v6(n);
+            }
+            assertNull(a.send(0));
+        }
+        assertEquals(0, store.blocksMap().longSize(), "a swarm at the inline limit has no blocks");
+        a.peer(1, 999).left(10).send(200);
+        assertEquals(StoreLayout.INLINE_MAX_PEERS, a.response.peers4Count + a.response.peers6Count);
+        assertTrue(store.blocksMap().longSize() > 0, "one more peer moves it to blocks");
+        assertNull(store.verify());
+        int n = 0;
+        while (store.peerCount() > StoreLayout.DEMOTE_PEERS + 1) {
+            a.peer(1, n);
+            if (n % 4 == 0) {
+                a.v6(n);
+            }
+            n++;
+            assertNull(a.event(AnnounceEvent.STOPPED).send(0));
+        }
+        assertTrue(store.blocksMap().longSize() > 0, "in blocks above the demotion size");
+        assertNull(a.peer(1, 999).event(AnnounceEvent.STOPPED).send(0));
+        assertEquals(0, store.blocksMap().longSize(), "back inline at the demotion size");
+        assertEquals(StoreLayout.DEMOTE_PEERS, store.peerCount());
+        assertNull(store.verify());
+    }
 }

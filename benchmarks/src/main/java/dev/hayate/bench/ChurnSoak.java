@@ -3,7 +3,10 @@ package dev.hayate.bench;
 import dev.hayate.protocol.AnnounceRequest;
 import dev.hayate.protocol.AnnounceResponse;
 import dev.hayate.swarm.ChronicleSwarmStore;
+import dev.hayate.swarm.StoreStats;
 import dev.hayate.swarm.SwarmOptions;
+import java.lang.management.ManagementFactory;
+import javax.management.ObjectName;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +16,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Churn soak (issue "Hardening" §4): announces {@code peers} distinct peers (default 10M) into the store over time
  * with a short TTL while a sweeper expires them, printing RSS, the JVM heap and the store's counts every few seconds;
  * then stops announcing, waits for everything to expire and checks that the counts return to zero. Bounded by the
- * peer count and by {@code maxSeconds}. In-process: it measures the store, not HTTP.
+ * peer count and by {@code maxSeconds}. In-process: it measures the store, not HTTP. It prints RSS after the store
+ * opened, and when announcing stops (the plateau) where the store's memory goes ({@link StoreStats}) and, when the JVM
+ * runs with {@code -XX:NativeMemoryTracking=summary}, the JVM's native memory summary.
  *
  * <pre>
  * java [chronicle flags] -Xmx256m -cp benchmarks/target/benchmarks.jar dev.hayate.bench.ChurnSoak \
@@ -45,6 +50,8 @@ public final class ChurnSoak {
         long capacity = Math.max(100_000, 3L * rate * ttlSeconds);
         ChronicleSwarmStore store =
                 ChronicleSwarmStore.open(new SwarmOptions(capacity, torrents + 1000, null, ttlMillis, 200));
+        System.out.println("# rss after open " + rssMib() + " MiB");
+        long cpu0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
         AnnounceRequest req = new AnnounceRequest();
         AnnounceResponse res = new AnnounceResponse(200);
         byte[] address = new byte[16];
@@ -87,7 +94,13 @@ public final class ChurnSoak {
             }
             Thread.sleep(1);
         }
-        System.out.println("# stopped announcing after " + sent + " peers; " + full + " answered 'tracker is full'");
+        long cpu = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpu0;
+        System.out.println("# stopped announcing after " + sent + " peers; " + full + " answered 'tracker is full'; "
+                + String.format("%.0f", sent * 1e9 / cpu) + " announces (with sweeps) per CPU-s of the main thread");
+        report(System.currentTimeMillis() - start, sent, store, expired);
+        System.out.print(StoreStats.describe(store));
+        System.out.println("# rss " + rssMib() + " MiB");
+        printNmt();
         long drainDeadline = System.currentTimeMillis() + 3 * ttlMillis + 5000;
         while (store.peerCount() > 0 && System.currentTimeMillis() < drainDeadline) {
             Thread.sleep(1000);
@@ -121,6 +134,25 @@ public final class ChurnSoak {
                 expired,
                 rssMib(),
                 (rt.totalMemory() - rt.freeMemory()) >> 20);
+    }
+
+    /** The JVM's native memory summary, when NMT is on (in-process, as {@code jcmd PID VM.native_memory summary}). */
+    private static void printNmt() {
+        try {
+            Object out = ManagementFactory.getPlatformMBeanServer()
+                    .invoke(
+                            new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                            "vmNativeMemory",
+                            new Object[] {new String[] {"summary"}},
+                            new String[] {String[].class.getName()});
+            for (String line : String.valueOf(out).split("\n")) {
+                if (line.contains("committed=") && !line.contains("(mmap:") && !line.contains("(malloc=")) {
+                    System.out.println("# nmt " + line.trim());
+                }
+            }
+        } catch (Exception e) {
+            System.out.println("# nmt unavailable: " + e);
+        }
     }
 
     private static long rssMib() throws IOException {

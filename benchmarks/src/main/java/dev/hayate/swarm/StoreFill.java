@@ -52,7 +52,7 @@ public final class StoreFill {
                     address[3] = (byte) t;
                     req.port = 1024 + p;
                     req.left = p % 3 == 0 ? 0 : 1;
-                    if (store.announce(req, address, 4, 50, false, now, res) != null) {
+                    if (store.announce(req, address, 4, 50, now, res) != null) {
                         throw new IllegalStateException("fill refused at torrent " + t);
                     }
                 }
